@@ -1,0 +1,57 @@
+"""Roles from the domain and what each may do.
+
+A capability is a verb on a module (``people.view``); a role is a fixed set of capabilities;
+a user holds roles at jurisdiction nodes (:class:`~shoumen.accounts.models.RoleAssignment`),
+which is where their capabilities apply (see :mod:`shoumen.core.scoping`).
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    DISTRICT_COMMANDER = "district_commander", _("District commander")
+    SUBDISTRICT_COMMANDER = "subdistrict_commander", _("Subdistrict commander")
+    COMMUNITY_WORKER = "community_worker", _("Community worker")
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    CHECKPOINT_GUARD = "checkpoint_guard", _("Checkpoint guard")
+    VOLUNTEER = "volunteer", _("Volunteer")
+    INSPECTOR = "inspector", _("Inspector")
+    DISINFECTION_CREW = "disinfection_crew", _("Disinfection crew")
+    DUTY_OFFICER = "duty_officer", _("Duty officer")
+    PROJECT_MANAGER = "project_manager", _("Project manager")
+    STATION_STAFF = "station_staff", _("Station staff")
+    ENTERPRISE_LIAISON = "enterprise_liaison", _("Enterprise liaison")
+    SYSTEM_ADMIN = "system_admin", _("System administrator")
+
+
+PEOPLE_READ = {"people.view", "geo.view"}
+PEOPLE_WORK = PEOPLE_READ | {"people.edit", "people.status", "people.export"}
+COMMAND = PEOPLE_WORK | {
+    "people.reveal", "people.import", "geo.edit", "enterprises.view", "enterprises.edit",
+}
+
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.DISTRICT_COMMANDER: frozenset(COMMAND | {"audit.view"}),
+    Role.SUBDISTRICT_COMMANDER: frozenset(COMMAND),
+    Role.COMMUNITY_WORKER: frozenset(PEOPLE_WORK | {"people.reveal", "people.import",
+                                                    "enterprises.view"}),
+    Role.GRID_WORKER: frozenset(PEOPLE_WORK),
+    Role.CHECKPOINT_GUARD: frozenset({"geo.view"}),
+    Role.VOLUNTEER: frozenset(PEOPLE_READ),
+    Role.INSPECTOR: frozenset({"geo.view", "enterprises.view"}),
+    Role.DISINFECTION_CREW: frozenset({"geo.view"}),
+    Role.DUTY_OFFICER: frozenset({"geo.view", "people.view", "enterprises.view"}),
+    Role.PROJECT_MANAGER: frozenset({"geo.view"}),
+    Role.STATION_STAFF: frozenset({"geo.view", "people.view"}),
+    # A liaison's assignment names their enterprise; they see that enterprise and nothing else.
+    Role.ENTERPRISE_LIAISON: frozenset({"enterprises.view", "enterprises.edit"}),
+    Role.SYSTEM_ADMIN: frozenset(COMMAND | {"audit.view", "accounts.manage"}),
+}
+
+# Roles whose assignment is to an enterprise rather than to a whole jurisdiction subtree.
+ENTERPRISE_ROLES = frozenset({Role.ENTERPRISE_LIAISON})
+
+
+def capabilities_of(role: str) -> frozenset[str]:
+    return ROLE_CAPABILITIES.get(role, frozenset())

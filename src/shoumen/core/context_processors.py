@@ -1,0 +1,8 @@
+from .navigation import modules_for
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_modules": []}
+    return {"nav_modules": modules_for(user)}

@@ -1,0 +1,32 @@
+"""The modules in the navigation, each shown only to users whose roles grant it.
+
+Later apps add their module here; the nav, the home page and tests all read this list.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from .scoping import scope_for
+
+
+@dataclass(frozen=True)
+class Module:
+    key: str
+    label: str
+    url_name: str
+    capability: str | None  # None: superusers only
+    icon: str = ""
+
+
+MODULES = [
+    Module("people", _("People"), "people:list", "people.view"),
+    Module("places", _("Jurisdictions & places"), "geo:node-list", "geo.view"),
+    Module("enterprises", _("Enterprises"), "resumption:enterprise-list", "enterprises.view"),
+    Module("audit", _("Audit trail"), "core:audit-list", "audit.view"),
+]
+
+
+def modules_for(user) -> list[Module]:
+    scope = scope_for(user)
+    return [m for m in MODULES if (scope.can(m.capability) if m.capability else user.is_superuser)]

@@ -1,0 +1,156 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from shoumen.core import pii
+from shoumen.core.models import AuditedModel
+from shoumen.core.scoping import ScopedQuerySet
+
+
+class PersonKind(models.TextChoices):
+    RESIDENT = "resident", _("Registered resident")
+    NON_RESIDENT = "non_resident", _("Non-registered resident")
+    VISITOR = "visitor", _("Visitor")
+    WORKER = "worker", _("Worker")
+
+
+class PersonStatus(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    HOME_OBSERVATION = "home_observation", _("Home observation")
+    CENTRAL_ISOLATION = "central_isolation", _("Centralised isolation")
+    HOSPITALISED = "hospitalised", _("Hospitalised")
+    CONFIRMED = "confirmed", _("Confirmed case")
+    RELEASED = "released", _("Released from observation")
+
+
+# Statuses under which a person may not leave home (used by the gate).
+CONFINED_STATUSES = frozenset({
+    PersonStatus.HOME_OBSERVATION, PersonStatus.CENTRAL_ISOLATION,
+    PersonStatus.HOSPITALISED, PersonStatus.CONFIRMED,
+})
+
+
+class Gender(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+
+
+class PersonTag(models.Model):
+    """A key-person tag (重点人员), e.g. returned from a risk area, elderly living alone."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=40, unique=True)
+    is_key_person = models.BooleanField(_("marks a key person"), default=True)
+
+    class Meta:
+        verbose_name = _("person tag")
+        verbose_name_plural = _("person tags")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Person(AuditedModel):
+    """A resident or other person known to a community.
+
+    The ID number and phone are held only encrypted, with blind indexes for exact search and
+    uniqueness and masked copies for lists; reading the full values goes through
+    :func:`shoumen.people.services.reveal_person` so that it is audited. Gender and birth date
+    come from the ID number. Set numbers with :meth:`set_id_number` / :meth:`set_phone`.
+    """
+
+    jurisdiction = models.ForeignKey("geo.Node", verbose_name=_("community / grid"),
+                                     on_delete=models.PROTECT, related_name="people")
+    name = models.CharField(_("name"), max_length=50, db_index=True)
+    name_initials = models.CharField(_("pinyin initials"), max_length=50, db_index=True,
+                                     editable=False)
+    name_pinyin = models.CharField(_("pinyin"), max_length=200, editable=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=PersonKind.choices,
+                            default=PersonKind.RESIDENT)
+    id_number_encrypted = models.TextField(editable=False, blank=True)
+    id_number_index = models.CharField(max_length=64, unique=True, null=True, editable=False)
+    id_number_masked = models.CharField(_("ID number"), max_length=18, blank=True,
+                                        editable=False)
+    phone_encrypted = models.TextField(editable=False, blank=True)
+    phone_index = models.CharField(max_length=64, db_index=True, null=True, editable=False)
+    phone_masked = models.CharField(_("phone"), max_length=20, blank=True, editable=False)
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    household = models.CharField(_("household no."), max_length=40, blank=True, db_index=True,
+                                 help_text=_("People with the same number live together."))
+    status = models.CharField(_("status"), max_length=24, choices=PersonStatus.choices,
+                              default=PersonStatus.NORMAL, db_index=True)
+    status_since = models.DateTimeField(_("status since"), null=True, blank=True)
+    tags = models.ManyToManyField(PersonTag, verbose_name=_("tags"), blank=True,
+                                  related_name="people")
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_capability = "people.view"
+    audit_exclude = frozenset({"id_number_encrypted", "id_number_index", "phone_encrypted",
+                               "phone_index", "name_pinyin", "created_at", "updated_at"})
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        ordering = ["name_pinyin", "id"]
+        indexes = [models.Index(fields=["jurisdiction", "name"])]
+
+    def __str__(self):
+        return self.name
+
+    # -- personal data --
+    def set_id_number(self, number: str) -> None:
+        """Store an already validated, normalised ID number (see pii.validate_id_number)."""
+        self.id_number_encrypted = pii.encrypt(number)
+        self.id_number_index = pii.blind_index("id", number)
+        self.id_number_masked = pii.mask_id_number(number)
+        if number:
+            self.gender = pii.gender_from_id(number)
+            self.birth_date = pii.birth_date_from_id(number)
+
+    def set_phone(self, phone: str) -> None:
+        self.phone_encrypted = pii.encrypt(phone)
+        self.phone_index = pii.blind_index("phone", phone)
+        self.phone_masked = pii.mask_phone(phone)
+
+    @property
+    def id_number(self) -> str:
+        """Full ID number. Call through services.reveal_person, which audits the read."""
+        return pii.decrypt(self.id_number_encrypted)
+
+    @property
+    def phone(self) -> str:
+        return pii.decrypt(self.phone_encrypted)
+
+    def set_name(self, name: str) -> None:
+        from .search import initials_of, pinyin_of
+
+        self.name = name.strip()
+        self.name_initials = initials_of(self.name)
+        self.name_pinyin = pinyin_of(self.name)
+
+
+class StatusChange(models.Model):
+    """One step in a person's status history (e.g. normal → home observation), with why."""
+
+    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.CASCADE,
+                               related_name="status_changes")
+    from_status = models.CharField(_("from"), max_length=24, choices=PersonStatus.choices)
+    to_status = models.CharField(_("to"), max_length=24, choices=PersonStatus.choices)
+    reason = models.CharField(_("reason"), max_length=300)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("changed by"),
+                                   null=True, on_delete=models.SET_NULL, related_name="+")
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self):
+        return f"{self.person}: {self.from_status} → {self.to_status}"

@@ -1,0 +1,129 @@
+"""State changes for people. Views, API, imports and commands all go through these."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shoumen.core import audit, pii
+from shoumen.core.models import AuditAction
+from shoumen.core.scoping import scope_for
+
+from .models import Person, PersonStatus, StatusChange
+
+EDITABLE_FIELDS = ("name", "kind", "address", "household", "jurisdiction", "note")
+
+
+def _check_jurisdiction(actor, node) -> None:
+    from shoumen.geo.models import Node, NodeKind
+
+    if node.kind < NodeKind.COMMUNITY:
+        raise ValidationError({"jurisdiction": _("Choose a community or grid, not a %(kind)s.")
+                               % {"kind": node.get_kind_display()}})
+    if not Node.objects.visible_to(actor, "people.edit").filter(pk=node.pk).exists():
+        raise ValidationError({"jurisdiction": _("You cannot register people in %(node)s.")
+                               % {"node": node}})
+
+
+def _apply_numbers(person: Person, id_number: str | None, phone: str | None) -> None:
+    errors = {}
+    if id_number is not None:
+        try:
+            number = pii.validate_id_number(id_number)
+        except ValidationError as exc:
+            errors["id_number"] = exc.messages
+        else:
+            clash = Person.objects.filter(id_number_index=pii.blind_index("id", number))
+            if person.pk:
+                clash = clash.exclude(pk=person.pk)
+            if clash.exists():
+                errors["id_number"] = [_("This ID number is already registered; search for it "
+                                         "instead of adding the person again.")]
+            else:
+                person.set_id_number(number)
+    if phone is not None:
+        if phone.strip():
+            try:
+                person.set_phone(pii.validate_phone(phone))
+            except ValidationError as exc:
+                errors["phone"] = exc.messages
+        else:
+            person.set_phone("")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def create_person(*, actor, jurisdiction, name, id_number, phone="", tags=(), **fields) -> Person:
+    """Register a person. Raises ValidationError (by field) and writes nothing on bad input."""
+    _check_jurisdiction(actor, jurisdiction)
+    if not (name or "").strip():
+        raise ValidationError({"name": _("Name is required.")})
+    person = Person(jurisdiction=jurisdiction, **fields)
+    person.set_name(name)
+    _apply_numbers(person, id_number, phone)
+    person.status_since = timezone.now()
+    person.save()
+    if tags:
+        person.tags.set(tags)
+    return person
+
+
+@transaction.atomic
+def update_person(person: Person, *, actor, id_number=None, phone=None, tags=None,
+                  **fields) -> Person:
+    """Change a person's details; ``None`` leaves a number unchanged. Audited by the model."""
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"not editable here: {sorted(unknown)}")
+    if "jurisdiction" in fields and fields["jurisdiction"].pk != person.jurisdiction_id:
+        _check_jurisdiction(actor, fields["jurisdiction"])
+    name = fields.pop("name", None)
+    for key, value in fields.items():
+        setattr(person, key, value)
+    if name is not None:
+        if not name.strip():
+            raise ValidationError({"name": _("Name is required.")})
+        person.set_name(name)
+    _apply_numbers(person, id_number, phone)
+    person.save()
+    if tags is not None:
+        person.tags.set(tags)
+    return person
+
+
+@transaction.atomic
+def change_status(person: Person, *, actor, status: str, reason: str) -> StatusChange | None:
+    """Move a person to ``status`` and keep the step in their history. A no-op if unchanged."""
+    if status not in PersonStatus.values:
+        raise ValidationError({"status": _("Unknown status “%(s)s”.") % {"s": status}})
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Say why the status changes (e.g. close contact of "
+                                           "a case, 14 days completed).")})
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    if person.status == status:
+        return None
+    change = StatusChange.objects.create(person=person, from_status=person.status,
+                                         to_status=status, reason=reason.strip(),
+                                         changed_by=actor)
+    person.status = status
+    person.status_since = change.changed_at
+    person.save(update_fields=["status", "status_since", "updated_at"])
+    return change
+
+
+def can_reveal(user, person: Person) -> bool:
+    return Person.objects.visible_to(user, "people.reveal").filter(pk=person.pk).exists()
+
+
+def reveal_person(person: Person, *, actor) -> dict:
+    """Full ID number and phone for someone allowed to see them; the read is audited."""
+    if not can_reveal(actor, person):
+        raise PermissionError("not allowed to reveal personal data")
+    audit.record(AuditAction.VIEW_PII, person, note="id_number, phone")
+    return {"id_number": person.id_number, "phone": person.phone}
+
+
+def user_can(user, capability: str) -> bool:
+    return scope_for(user).can(capability)

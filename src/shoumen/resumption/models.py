@@ -1,0 +1,61 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext as _g
+from django.utils.translation import gettext_lazy as _
+from stdnum.cn import uscc
+from stdnum.exceptions import ValidationError as StdnumError
+
+from shoumen.core.models import AuditedModel
+from shoumen.core.scoping import ScopedQuerySet
+
+
+def validate_uscc(value: str) -> None:
+    """统一社会信用代码: 18 characters with a check character (GB 32100-2015)."""
+    try:
+        uscc.validate(value)
+    except StdnumError:
+        raise ValidationError(
+            _g("“%(value)s” is not a valid unified social credit code: it has 18 characters "
+               "(digits and capital letters except I, O, S, V, Z) and the last is a check "
+               "character; copy it from the business licence.") % {"value": value},
+            code="uscc",
+        ) from None
+
+
+class EnterpriseStatus(models.TextChoices):
+    NOT_RESUMED = "not_resumed", _("Not resumed")
+    DECLARED = "declared", _("Declared")
+    RESUMED = "resumed", _("Resumed")
+    SUSPENDED = "suspended", _("Suspended")
+
+
+class Enterprise(AuditedModel):
+    """An enterprise under a community: the third level of the subdistrict–community–enterprise
+    network. Its resumption workflow (declaration, on-site review, supervision) builds on it."""
+
+    jurisdiction = models.ForeignKey("geo.Node", verbose_name=_("jurisdiction"),
+                                     on_delete=models.PROTECT, related_name="enterprises")
+    name = models.CharField(_("name"), max_length=150)
+    credit_code = models.CharField(_("unified social credit code"), max_length=18, unique=True,
+                                   validators=[validate_uscc])
+    building = models.ForeignKey("geo.Place", verbose_name=_("building"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="enterprises")
+    floor_room = models.CharField(_("floor / room"), max_length=50, blank=True)
+    industry = models.CharField(_("industry"), max_length=50, blank=True)
+    employees = models.PositiveIntegerField(_("employees"), default=0)
+    contact_name = models.CharField(_("contact person"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=EnterpriseStatus.choices,
+                              default=EnterpriseStatus.NOT_RESUMED, db_index=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_capability = "enterprises.view"
+    scope_enterprise_field = "pk"
+
+    class Meta:
+        verbose_name = _("enterprise")
+        verbose_name_plural = _("enterprises")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
