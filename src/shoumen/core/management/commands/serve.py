@@ -1,0 +1,74 @@
+"""Serve Shoumen in production mode: gunicorn for the web, a task worker beside it.
+
+``make run`` ends here. The web server is gunicorn (not runserver); background work (imports,
+exports, scheduled clean-ups) runs in django-tasks' database worker, started as a child process
+and stopped with the server.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run the web server (gunicorn) and the background task worker."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--workers", type=int,
+                            default=int(os.environ.get("WEB_WORKERS", str((os.cpu_count() or 1) + 1))))
+        parser.add_argument("--no-worker", action="store_true",
+                            help="do not start the background task worker")
+
+    def handle(self, *args, host, port, workers, no_worker, **options):
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "shoumen.settings"}
+        worker = None
+        if not no_worker:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "shoumen", "db_worker", "--interval", "1"], env=env
+            )
+        self.print_banner(host, port)
+        cmd = [
+            sys.executable, "-m", "gunicorn", "shoumen.wsgi:application",
+            "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
+            "--access-logfile", "-", "--timeout", "120",
+        ]
+        web = subprocess.Popen(cmd, env=env)
+
+        def stop(signum, frame):
+            web.send_signal(signal.SIGTERM)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        try:
+            code = web.wait()
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=10)
+        sys.exit(code)
+
+    def print_banner(self, host, port):
+        shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
+        lines = ["", f"守门 Shoumen is running at http://{shown}:{port}/", ""]
+        try:
+            from shoumen.core.demo.world import DEMO_ACCOUNTS, DEMO_PASSWORD
+        except ImportError:
+            DEMO_ACCOUNTS, DEMO_PASSWORD = [], ""
+        from shoumen.accounts.models import User
+
+        present = set(User.objects.filter(username__in=[a[0] for a in DEMO_ACCOUNTS])
+                      .values_list("username", flat=True))
+        if present:
+            lines.append(f"Demo accounts (password: {DEMO_PASSWORD}):")
+            for username, role, where in DEMO_ACCOUNTS:
+                if username in present:
+                    lines.append(f"  {username:<14} {role} @ {where}")
+        lines += [f"Database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}",
+                  "Stop with Ctrl+C.", ""]
+        self.stdout.write("\n".join(lines))

@@ -1,0 +1,11 @@
+from django.contrib import admin
+
+from .models import Enterprise
+
+
+@admin.register(Enterprise)
+class EnterpriseAdmin(admin.ModelAdmin):
+    list_display = ["name", "credit_code", "jurisdiction", "building", "status"]
+    list_filter = ["status"]
+    search_fields = ["name", "credit_code"]
+    raw_id_fields = ["jurisdiction", "building"]
