@@ -1,0 +1,104 @@
+from django.contrib.contenttypes.models import ContentType
+
+from shoumen.core import request_context
+from shoumen.core.models import AuditEvent
+from shoumen.geo.models import Place
+from shoumen.people import services
+from shoumen.people.models import Person, PersonTag
+from tests.factories import person, place
+
+
+def events_for(obj):
+    return AuditEvent.objects.filter(content_type=ContentType.objects.get_for_model(type(obj)),
+                                     object_id=str(obj.pk)).order_by("id")
+
+
+def test_create_update_delete_are_audited_with_before_after(world):
+    with request_context.acting_as(world.commander, request_id="req123"):
+        p = place(world.community_a, "绿地中心", property_company="绿地物业")
+        p.property_company = "新物业"
+        p.save()
+        p.save()  # nothing changed: no row
+        pk = p.pk
+        p.delete()
+    p.pk = pk
+    rows = list(events_for(p))
+    assert [r.action for r in rows] == ["create", "update", "delete"]
+    assert all(r.actor == world.commander and r.request_id == "req123" for r in rows)
+    assert rows[0].after["name"] == "绿地中心"
+    assert rows[1].before == {"property_company": "绿地物业"}
+    assert rows[1].after == {"property_company": "新物业"}
+    assert rows[2].before["name"] == "绿地中心"
+    assert rows[0].jurisdiction == world.community_a
+    assert not Place.objects.filter(pk=pk).exists()
+
+
+def test_person_update_audit_never_contains_plain_numbers(world):
+    p = person(world.worker_a, world.community_a, "王五", phone="13812345678")
+    with request_context.acting_as(world.worker_a):
+        services.update_person(p, actor=world.worker_a, phone="13900001111", address="泺文路1号")
+    update = events_for(p).filter(action="update").get()
+    dumped = str(update.before) + str(update.after)
+    assert "13900001111" not in dumped and "13812345678" not in dumped
+    assert update.after == {"phone_masked": "139****1111", "address": "泺文路1号"}
+    assert update.before["phone_masked"] == "138****5678"
+
+
+def test_tags_change_is_audited(world):
+    p = person(world.worker_a, world.community_a, "王五")
+    tag = PersonTag.objects.create(code="returned", name="外地返济")
+    with request_context.acting_as(world.worker_a):
+        services.update_person(p, actor=world.worker_a, tags=[tag])
+    row = events_for(p).filter(action="update", note__contains="tags").get()
+    assert row.after == {"tags": ["外地返济"]}
+
+
+def test_reveal_is_audited(world):
+    p = person(world.worker_a, world.community_a, "王五", phone="13812345678")
+    with request_context.acting_as(world.worker_a):
+        shown = services.reveal_person(p, actor=world.worker_a)
+    assert shown["phone"] == "13812345678"
+    assert events_for(p).filter(action="view_pii", actor=world.worker_a).count() == 1
+
+
+def test_status_change_history_and_audit(world):
+    p = person(world.worker_a, world.community_a, "王五")
+    with request_context.acting_as(world.worker_a):
+        change = services.change_status(p, actor=world.worker_a, status="home_observation",
+                                        reason="密切接触者")
+        assert services.change_status(p, actor=world.worker_a, status="home_observation",
+                                      reason="again") is None
+    p.refresh_from_db()
+    assert p.status == "home_observation" and p.status_since == change.changed_at
+    assert list(p.status_changes.values_list("from_status", "to_status")) == [("normal", "home_observation")]
+    row = events_for(p).filter(action="update").get()
+    assert row.after["status"] == "home_observation"
+
+
+def test_request_id_header_round_trip(world, client):
+    client.force_login(world.worker_a)
+    r = client.get("/healthz", HTTP_X_REQUEST_ID="abc123")
+    assert r["X-Request-ID"] == "abc123"
+    r = client.get("/healthz", HTTP_X_REQUEST_ID="bad id; drop")
+    assert r["X-Request-ID"] != "bad id; drop" and len(r["X-Request-ID"]) == 32
+
+
+def test_audit_visible_to_commanders_with_audit_capability_only(world):
+    person(world.worker_a, world.community_a, "王五")
+    assert not AuditEvent.objects.visible_to(world.worker_a).exists()
+    assert AuditEvent.objects.visible_to(world.admin).exists()
+
+
+def test_bad_input_writes_nothing(world):
+    import pytest
+    from django.core.exceptions import ValidationError
+
+    before = (Person.objects.count(), AuditEvent.objects.count())
+    with pytest.raises(ValidationError) as exc:
+        services.create_person(actor=world.worker_a, jurisdiction=world.community_a, name="错",
+                               id_number="370102199001011230", phone="123")
+    assert set(exc.value.message_dict) == {"id_number", "phone"}
+    with pytest.raises(ValidationError):
+        services.create_person(actor=world.worker_b, jurisdiction=world.community_a, name="越权",
+                               id_number="")
+    assert (Person.objects.count(), AuditEvent.objects.count()) == before
