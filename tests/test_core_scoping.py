@@ -44,7 +44,8 @@ def test_collapse_paths_drops_descendants():
 
 
 def test_ancestors_in_order(world):
-    assert [n.name for n in world.grid_a1.ancestors()] == ["济南市", "市中区", "泺源街道", "甲社区", "甲社区一网格"]
+    names = [n.name for n in world.grid_a1.ancestors()]
+    assert names == ["济南市", "市中区", "泺源街道", "甲社区", "甲社区一网格"]
 
 
 def test_node_kind_order_validated(world):
