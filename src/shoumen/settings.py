@@ -225,6 +225,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status"/"kind" field with different choices: name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "PersonStatusEnum": "shoumen.people.models.PersonStatus",
+        "EnterpriseStatusEnum": "shoumen.resumption.models.EnterpriseStatus",
+    },
 }
 
 # --- Domain settings ----------------------------------------------------------------------

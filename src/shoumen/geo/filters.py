@@ -24,6 +24,7 @@ class PlaceFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=PlaceKind.choices)
     node = django_filters.ModelChoiceFilter(label=_("Jurisdiction"), method="in_subtree",
+                                            field_name="jurisdiction",
                                             queryset=Node.objects.all())
     ordering = django_filters.OrderingFilter(label=_("Sort by"),
                                              fields=(("name", "name"), ("kind", "kind")))

@@ -15,6 +15,7 @@ class PersonFilter(django_filters.FilterSet):
                                   help_text=_("Name, pinyin initials, address, or the last "
                                               "digits of the ID or phone number"))
     node = django_filters.ModelChoiceFilter(label=_("Community / grid"), method="in_subtree",
+                                            field_name="jurisdiction",
                                             queryset=Node.objects.all())
     status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=PersonStatus.choices)
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=PersonKind.choices)

@@ -12,6 +12,7 @@ class EnterpriseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     status = django_filters.ChoiceFilter(label=_("Status"), choices=EnterpriseStatus.choices)
     node = django_filters.ModelChoiceFilter(label=_("Jurisdiction"), method="in_subtree",
+                                            field_name="jurisdiction",
                                             queryset=Node.objects.all())
     ordering = django_filters.OrderingFilter(label=_("Sort by"),
                                              fields=(("name", "name"), ("status", "status")))
