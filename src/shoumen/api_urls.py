@@ -1,9 +1,12 @@
-"""Every REST endpoint, under /api/. Each app contributes a router in its api/urls.py."""
+"""Every REST endpoint, under /api/. Each app contributes its own api/urls.py; add one line
+per app here (URL names are prefixed ``api-``, e.g. ``api-person-list``)."""
 
-from django.urls import path
-
-from shoumen.accounts.views import TokenView
+from django.urls import include, path
 
 urlpatterns = [
-    path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("", include("shoumen.accounts.api.urls")),  # auth/token/, me/
+    path("geo/", include("shoumen.geo.api.urls")),  # geo/nodes/, geo/places/
+    path("people/", include("shoumen.people.api.urls")),  # people/persons/, people/tags/
+    path("", include("shoumen.resumption.api.urls")),  # enterprises/
+    path("", include("shoumen.core.api.urls")),  # audit/events/
 ]
