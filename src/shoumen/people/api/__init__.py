@@ -1,0 +1,1 @@
+"""REST API for this app (serializers, viewsets, router)."""
