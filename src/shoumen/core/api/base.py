@@ -96,9 +96,11 @@ def require_capability(user, obj, capability: str, message: str | None = None) -
 class CapabilityPermission(permissions.BasePermission):
     """Checks ``view.action_capabilities[view.action]`` (actions not listed are allowed).
 
-    ``has_permission``: the user must hold the capability somewhere, else 403.
+    ``has_permission`` (actions without an object, e.g. create): the user must hold the
+    capability somewhere, else 403.
     ``has_object_permission``: the object (already found in the view's scoped queryset, else
-    404) must be visible under that capability too, else 403.
+    404 — so an object the user cannot see is a 404 whatever they ask to do with it) must be
+    visible under that capability too, else 403.
     """
 
     def _capability(self, view) -> str | None:
@@ -108,6 +110,9 @@ class CapabilityPermission(permissions.BasePermission):
         capability = self._capability(view)
         if capability is None:
             return True
+        lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk")
+        if lookup in getattr(view, "kwargs", {}):
+            return True  # decided per object, after the scoped lookup (404 before 403)
         if not holds_capability(request.user, capability):
             self.message = denied_message(capability)
             return False
