@@ -1,0 +1,249 @@
+"""The demo-data command: deterministic, valid, scoped demo world and its city-scale mode."""
+
+from collections import Counter
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command, get_commands
+from django.core.management.base import CommandError
+from django.test import RequestFactory
+from stdnum.cn import uscc
+
+from shoumen.accounts.models import RoleAssignment, User
+from shoumen.core import pii
+from shoumen.core.demo import names
+from shoumen.core.demo.residents import Slot, generate_residents, name_keys, usable_region
+from shoumen.core.demo.world import DEMO_ACCOUNTS, DEMO_PASSWORD
+from shoumen.core.models import AuditEvent
+from shoumen.geo.models import PATH_SEGMENT, Node, NodeKind, Place, PlaceKind
+from shoumen.people.models import Person, PersonStatus, StatusChange
+from shoumen.resumption.models import Enterprise
+
+SLOTS = [
+    Slot(key=1, household_prefix="370103001001001", streets=("泺文路", "泺源大街"),
+         home_region="370103"),
+    Slot(key=2, household_prefix="370103001001002", streets=("朝山街",), home_region="370103",
+         weight=2.0),
+    Slot(key=3, household_prefix="370104101001001", streets=("兴隆路",), home_region="370104"),
+]
+
+
+def run(*args, **options):
+    out = StringIO()
+    call_command("demo-data", *args, stdout=out, **options)
+    return out.getvalue()
+
+
+# --- the generator, without a database -----------------------------------------------------
+
+def test_generator_is_deterministic_per_seed():
+    first = list(generate_residents(7, SLOTS, 600))
+    again = list(generate_residents(7, SLOTS, 600))
+    other = list(generate_residents(8, SLOTS, 600))
+    assert len(first) == 600
+    assert first == again
+    assert [p.id_number for p in first] != [p.id_number for p in other]
+    assert [p.name for p in first] != [p.name for p in other]
+
+
+def test_generated_people_are_valid_and_distinct():
+    people = list(generate_residents(11, SLOTS, 2000))
+    ids = [p.id_number for p in people]
+    assert len(set(ids)) == len(ids)
+    for number in ids:
+        assert pii.validate_id_number(number) == number
+    phones = [p.phone for p in people if p.phone]
+    assert len(set(phones)) == len(phones)
+    assert len(phones) > 0.7 * len(people)
+    for phone in phones:
+        assert pii.validate_phone(phone) == phone
+    # Households of one to five share an address; slots get their share by weight.
+    households = Counter(p.household for p in people)
+    assert set(households.values()) <= {1, 2, 3, 4, 5}
+    assert len({p.address for p in people}) == len(households)
+    per_slot = Counter(p.slot for p in people)
+    assert per_slot[2] > per_slot[1] and per_slot[2] > per_slot[3]
+    # Mostly the local region; people from elsewhere are marked non-resident or workers.
+    assert Counter(p.id_number[:6] for p in people)["370103"] > 0.2 * len(people)
+    assert any(p.id_number.startswith(("110101", "310101", "420")) for p in people)
+    tagged = sum(1 for p in people if p.tags)
+    assert 0.02 * len(people) < tagged < 0.10 * len(people)
+    assert any(p.status == PersonStatus.HOME_OBSERVATION for p in people)
+    assert not {p.name for p in people} & names.EXCLUDED_NAMES
+
+
+def test_region_falls_back_when_stdnum_refuses_the_birth_year():
+    # stdnum knows 历下区 (370102) only from 1983: older people get 济南市's code instead.
+    assert usable_region("370102", 1990) == "370102"
+    assert usable_region("370102", 1950) == "370100"
+
+
+def test_cached_name_keys_equal_set_name():
+    for name in ["张伟", "欧阳子轩", "曾丽红", "吕秀英", "单晓东"]:
+        person = Person()
+        person.set_name(name)
+        assert name_keys(name) == (person.name_initials, person.name_pinyin)
+
+
+def test_command_is_registered_under_its_hyphenated_name():
+    assert get_commands()["demo-data"] == "shoumen.core"
+
+
+# --- the command ---------------------------------------------------------------------------
+
+@pytest.mark.django_db
+def test_demo_world_accounts_and_scoping():
+    out = run("--residents", "600", "--seed", "3")
+    assert "Demo accounts (password: shoumen-demo)" in out
+    for account in DEMO_ACCOUNTS:
+        assert account.username in out
+
+    # The places of the story.
+    luoyuan = Node.objects.get(code="370103001", name="泺源街道")
+    communities = list(luoyuan.children.order_by("code"))
+    assert [c.code for c in communities] == [f"370103001{i:03d}" for i in range(1, 6)]
+    for community in communities:
+        assert 3 <= community.children.filter(kind=NodeKind.GRID).count() <= 4
+        assert community.places.filter(kind=PlaceKind.CHECKPOINT, building=None).exists()
+    assert Node.objects.get(code="370102").name == "历下区"
+    assert Place.objects.get(name="济南火车站").kind == PlaceKind.STATION
+    assert Place.objects.filter(kind=PlaceKind.ISOLATION_SITE).count() >= 2
+    sites = Place.objects.filter(kind=PlaceKind.CONSTRUCTION_SITE).values_list("name", flat=True)
+    for river in ("历阳河", "历山路边沟", "马家庄西沟"):
+        assert any(river in s for s in sites)
+    towers = Place.objects.filter(kind=PlaceKind.BUILDING)
+    assert sorted(towers.values_list("name", flat=True)) == sorted(["绿地中心", "金龙大厦", "银座晶都"])
+    for tower in towers:
+        assert tower.property_company
+        assert tower.contained_places.filter(kind=PlaceKind.CHECKPOINT).exists()
+    assert Place.objects.filter(kind=PlaceKind.VENUE).exclude(venue_category="").count() >= 3
+
+    # Enterprises: valid credit codes, 泉客厅 in 绿地中心.
+    enterprises = list(Enterprise.objects.all())
+    assert 25 <= len(enterprises) <= 35
+    for e in enterprises:
+        assert uscc.validate(e.credit_code) == e.credit_code
+        assert e.building is not None and e.jurisdiction_id == e.building.jurisdiction_id
+    quanketing = Enterprise.objects.get(name="泉客厅")
+    assert quanketing.building.name == "绿地中心"
+
+    # Accounts: roles where the table says, and each signs in with the demo password.
+    request = RequestFactory().post("/login/")
+    for account in DEMO_ACCOUNTS:
+        user = authenticate(request=request, username=account.username, password=DEMO_PASSWORD)
+        assert user is not None, account.username
+        assignment = RoleAssignment.objects.get(user=user)
+        assert assignment.role == account.role
+        assert (assignment.enterprise or assignment.node).name == account.where
+    admin = User.objects.get(username="admin")
+    assert admin.is_superuser and admin.is_staff
+    assert not User.objects.get(username="community").is_superuser
+    assert authenticate(request=request, username="grid", password="wrong-password") is None
+
+    # Scoping through the ordinary visible_to.
+    liaison = User.objects.get(username="liaison")
+    assert list(Enterprise.objects.visible_to(liaison)) == [quanketing]
+    community_user = User.objects.get(username="community")
+    first = communities[0]
+    visible = Person.objects.visible_to(community_user)
+    assert visible.exists()
+    assert visible.count() == Person.objects.filter(jurisdiction__path__startswith=first.path).count()
+    assert visible.count() < Person.objects.count()
+    assert not visible.exclude(jurisdiction__parent=first).exists()
+    grid_user = User.objects.get(username="grid")
+    assert 0 < Person.objects.visible_to(grid_user).count() < visible.count()
+
+    # Residents: valid numbers, households, tags, observation history.
+    people = Person.objects.all()
+    assert people.count() == 600
+    assert set(people.values_list("jurisdiction__kind", flat=True)) == {NodeKind.GRID}
+    for person in people:
+        assert pii.validate_id_number(person.id_number) == person.id_number
+        assert person.id_number_masked == pii.mask_id_number(person.id_number)
+        assert person.gender == pii.gender_from_id(person.id_number)
+    assert people.filter(tags__isnull=False).distinct().count() >= 10
+    observed = people.filter(status=PersonStatus.HOME_OBSERVATION)
+    assert observed.exists()
+    for person in observed:
+        change = person.status_changes.get()
+        assert change.to_status == PersonStatus.HOME_OBSERVATION and change.reason
+        assert change.changed_at < person.created_at
+    # Audit: each real object saved under admin; the bulk load is one import event.
+    imports = AuditEvent.objects.filter(action="import")
+    assert imports.count() == 1
+    assert imports.get().actor == admin and "600 residents" in imports.get().note
+    assert AuditEvent.objects.filter(action="create", actor=admin).count() > 50
+    assert not AuditEvent.objects.exclude(actor=admin).exists()
+
+
+@pytest.mark.django_db
+def test_same_seed_same_people_in_the_database():
+    run("--residents", "200", "--seed", "5")
+    masked = list(Person.objects.order_by("household", "id")
+                  .values_list("name", "id_number_masked", "household"))
+    expected = [(p.name, pii.mask_id_number(p.id_number), p.household)
+                for p in generate_residents(5, _slots_from_db(), 200)]
+    assert sorted(masked) == sorted(expected)
+
+
+def _slots_from_db():
+    from shoumen.core.demo.world import LUOYUAN_COMMUNITIES
+
+    slots = []
+    for code, _, streets in LUOYUAN_COMMUNITIES:
+        grids = Node.objects.filter(parent__code=code).order_by("code")
+        slots += [Slot(key=g.pk, household_prefix=g.code, streets=streets,
+                       home_region="370103", weight=1.0 / len(grids)) for g in grids]
+    return slots
+
+
+@pytest.mark.django_db
+def test_if_empty_skips_and_refuses_to_mix():
+    run("--residents", "50")
+    counts = (Node.objects.count(), Person.objects.count(), User.objects.count())
+    out = run("--if-empty", "--residents", "50")
+    assert "already has jurisdictions" in out
+    with pytest.raises(CommandError, match="only fills an empty database"):
+        run("--residents", "50")
+    assert (Node.objects.count(), Person.objects.count(), User.objects.count()) == counts
+
+
+@pytest.mark.django_db
+def test_existing_admin_keeps_its_password():
+    User.objects.create_user("admin", password="the-real-admin-pw", is_superuser=True)
+    out = run("--residents", "20")
+    assert "existing; password unchanged" in out
+    request = RequestFactory().post("/login/")
+    assert authenticate(request=request, username="admin", password="the-real-admin-pw")
+    assert authenticate(request=request, username="district", password=DEMO_PASSWORD)
+
+
+@pytest.mark.django_db
+def test_city_scale_builds_a_generated_city():
+    out = run("--scale", "city", "--residents", "2000", "--seed", "9")
+    assert "Generated city" in out
+    districts = Node.objects.filter(kind=NodeKind.DISTRICT)
+    assert districts.count() == 12
+    assert districts.filter(code="370104", name="槐荫区").exists()
+    generated = Node.objects.filter(kind=NodeKind.COMMUNITY).exclude(parent__code="370103001")
+    assert generated.count() >= 2
+    # Every path, bulk-written or not, is the chain of ancestor ids.
+    for node in Node.objects.select_related("parent"):
+        prefix = node.parent.path if node.parent else ""
+        assert node.path == f"{prefix}{node.pk:0{PATH_SEGMENT}d}"
+    assert Person.objects.count() == 2000
+    in_generated = Person.objects.filter(jurisdiction__parent__in=generated)
+    assert in_generated.exists()
+    assert Place.objects.filter(kind=PlaceKind.CHECKPOINT, jurisdiction__in=generated).exists()
+    # Scoping reaches the generated part like the real one.
+    person = in_generated.exclude(jurisdiction__parent__parent__parent__code="370103").first()
+    district = person.jurisdiction.ancestors().get(kind=NodeKind.DISTRICT)
+    commander = User.objects.create_user("gen-commander", password="x" * 12)
+    RoleAssignment.objects.create(user=commander, role="district_commander", node=district)
+    seen = Person.objects.visible_to(commander)
+    assert seen.filter(pk=person.pk).exists()
+    assert seen.count() == Person.objects.filter(jurisdiction__path__startswith=district.path).count()
+    assert not seen.filter(jurisdiction__parent__parent__code="370103001").exists()
+    assert StatusChange.objects.count() >= 1
+    assert AuditEvent.objects.filter(action="import", note__contains="generated").count() == 1
