@@ -280,3 +280,15 @@ def test_tags_list(world, tags):
 def test_anonymous_is_refused(world, zhang):
     r = APIClient().get(LIST)
     assert r.status_code in {401, 403}
+
+
+def test_list_query_count_does_not_grow_with_rows(world, tags, django_assert_max_num_queries):
+    for i in range(12):
+        p = person(world.worker_a, world.community_a, f"居民{i}")
+        p.tags.set(tags)
+    client = api(world.worker_a)
+    client.get(LIST)  # warm the token and content-type caches
+    with django_assert_max_num_queries(8):
+        r = client.get(LIST, {"ordering": "name"})
+    assert r.json()["count"] == 12
+    assert all(row["tags"] == ["elderly_alone", "returned"] for row in r.json()["results"])

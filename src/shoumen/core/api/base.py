@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, permissions, serializers, status, viewsets
-from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from shoumen.core.scoping import scope_for
@@ -192,7 +191,3 @@ class ScopedGenericViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
     """
 
     filter_backends = [DjangoFilterBackend]
-
-
-def created(data) -> Response:
-    return Response(data, status=status.HTTP_201_CREATED)
