@@ -1,11 +1,101 @@
+"""Core pages (health check, home, audit trail) and the small helpers every list page shares.
+
+The helpers keep the pages alike: one paginator size, one way to answer an htmx request with
+just the results partial, one friendly 403 page, one way to give a form Bootstrap classes.
+"""
+
+import json
+
+from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
+from .filters import AuditEventFilter
+from .models import AuditEvent
 from .navigation import modules_for
+from .scoping import scope_for
 
+PAGE_SIZE = 50
+
+
+# --- shared page helpers ------------------------------------------------------------------
+
+def forbidden(request, message: str):
+    """A 403 that says why and what to do; a bare alert fragment for htmx requests."""
+    template = ("includes/forbidden_fragment.html" if getattr(request, "htmx", False)
+                else "includes/forbidden.html")
+    return render(request, template, {"message": message}, status=403)
+
+
+def paginate(request, queryset, per_page: int = PAGE_SIZE):
+    """The requested page (bad or out-of-range numbers give the nearest real page)."""
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def wants_partial(request) -> bool:
+    """True for htmx requests that swap part of a page (not boosts or history restores)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def list_response(request, template: str, partial: str, context: dict):
+    """Render the whole list page, or only its results partial when htmx asks for it."""
+    partial_only = wants_partial(request)
+    filtered = any(value for key, values in request.GET.lists() if key not in {"page", "ordering"}
+                   for value in values)
+    response = render(request, partial if partial_only else template,
+                      {**context, "partial": partial_only, "filtered": filtered})
+    # Same URL, two bodies: caches must key on the htmx header.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def style_form(form):
+    """Give every widget of ``form`` its Bootstrap 5 class; returns the form."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.NullBooleanSelect):
+            widget.choices = [("unknown", "---------"), ("true", gettext_lazy("Yes")),
+                              ("false", gettext_lazy("No"))]
+        if isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect | forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select):
+            css = "form-select"
+        else:
+            css = "form-control"
+        existing = widget.attrs.get("class", "")
+        if css not in existing.split():
+            widget.attrs["class"] = f"{existing} {css}".strip()
+    return form
+
+
+def add_service_errors(form, exc) -> None:
+    """Put a service's ValidationError on the form: by field where the form has that field."""
+    if hasattr(exc, "error_dict"):
+        for field, messages in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def optional_url(name: str, **kwargs) -> str | None:
+    """``reverse(name)`` or None when that page does not exist (yet)."""
+    try:
+        return reverse(name, kwargs=kwargs or None)
+    except NoReverseMatch:
+        return None
+
+
+# --- pages ----------------------------------------------------------------------------------
 
 @never_cache
 def healthz(request):
@@ -22,3 +112,105 @@ def healthz(request):
 @login_required
 def home(request):
     return render(request, "core/home.html", {"modules": modules_for(request.user)})
+
+
+def _audit_forbidden(request):
+    return forbidden(request, _("Only users who may read the audit trail (district commanders and "
+                                "system administrators) can open this page. Ask your "
+                                "administrator if you need it."))
+
+
+@login_required
+def audit_list(request):
+    """The audit trail within the user's jurisdictions, filtered and paginated."""
+    user = request.user
+    if not scope_for(user).can("audit.view"):
+        return _audit_forbidden(request)
+    events = AuditEvent.objects.visible_to(user).select_related("content_type", "jurisdiction")
+    filterset = AuditEventFilter(request.GET or None, queryset=events, request=request)
+    if not scope_for(user).is_global:
+        from shoumen.accounts.models import User
+        from shoumen.geo.models import Node
+
+        nodes = Node.objects.visible_to(user, "audit.view")
+        filterset.filters["actor"].queryset = User.objects.filter(
+            role_assignments__node__in=nodes).distinct().order_by("username")
+    else:
+        filterset.filters["actor"].queryset = filterset.filters["actor"].queryset.order_by("username")
+    form = style_form(filterset.form)
+    for name in ("since", "until"):
+        form.fields[name].widget.input_type = "datetime-local"
+    page = paginate(request, filterset.qs)
+    return list_response(request, "core/audit_list.html", "core/audit_results.html",
+                         {"filter": filterset, "page_obj": page})
+
+
+# Detail pages of audited objects, by "app_label.model".
+OBJECT_URLS = {
+    "people.person": "people:detail",
+    "geo.place": "geo:place-detail",
+    "geo.node": "geo:node-detail",
+    "resumption.enterprise": "resumption:enterprise-detail",
+}
+
+
+def _field_label(model, key: str) -> str:
+    if model is None:
+        return key
+    for name in (key, key.removesuffix("_id")):
+        try:
+            return str(model._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            continue
+    return key
+
+
+def _show(value) -> str:
+    if value is None:
+        return "—"
+    if value == "":
+        return _("(empty)")
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def audit_rows(event) -> list[dict]:
+    """Before/after as rows: one per field, with a readable label and whether it changed."""
+    before = event.before if isinstance(event.before, dict) else {}
+    after = event.after if isinstance(event.after, dict) else {}
+    model = event.content_type.model_class() if event.content_type_id else None
+    rows = []
+    for key in list(dict.fromkeys([*before, *after])):
+        old, new = before.get(key), after.get(key)
+        rows.append({
+            "key": key, "label": _field_label(model, key),
+            "before": _show(old) if key in before else "",
+            "after": _show(new) if key in after else "",
+            "changed": key in before and key in after and old != new,
+        })
+    return rows
+
+
+@login_required
+def audit_detail(request, pk: int):
+    """One audit event with its before/after values as a diff table."""
+    if not scope_for(request.user).can("audit.view"):
+        return _audit_forbidden(request)
+    event = get_object_or_404(
+        AuditEvent.objects.visible_to(request.user).select_related("content_type", "jurisdiction",
+                                                                   "actor"), pk=pk)
+    object_url = None
+    if event.content_type_id and event.object_id and event.action != "delete":
+        name = OBJECT_URLS.get(f"{event.content_type.app_label}.{event.content_type.model}")
+        if name and event.object_id.isdigit():
+            object_url = optional_url(name, pk=int(event.object_id))
+    same_request = []
+    if event.request_id:
+        same_request = (AuditEvent.objects.visible_to(request.user)
+                        .filter(request_id=event.request_id).exclude(pk=event.pk)
+                        .select_related("content_type")[:20])
+    return render(request, "core/audit_detail.html", {
+        "event": event, "rows": audit_rows(event), "object_url": object_url,
+        "same_request": same_request,
+    })
