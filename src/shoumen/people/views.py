@@ -1,0 +1,185 @@
+"""People pages: the registry list, a person's page, create/edit, status change, reveal.
+
+Every query starts from ``Person.objects.visible_to(request.user)``: a person outside the
+user's jurisdictions is a 404. A person the user can see but lacks the capability for (a
+volunteer editing, say) is a 403 that says so. State changes go through :mod:`.services`.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from shoumen.core.models import AuditEvent
+from shoumen.core.scoping import scope_for
+from shoumen.core.views import (
+    add_service_errors,
+    forbidden,
+    list_response,
+    optional_url,
+    paginate,
+    style_form,
+)
+
+from . import services
+from .filters import PersonFilter
+from .forms import PersonForm, StatusForm, editable_nodes
+from .models import Person
+
+
+def _visible(request):
+    return Person.objects.visible_to(request.user)
+
+
+def _get_person(request, pk):
+    """The person if the user may see them, else 404 (same as a missing one)."""
+    return get_object_or_404(_visible(request).select_related("jurisdiction__parent"), pk=pk)
+
+
+def _can(user, capability: str, person: Person) -> bool:
+    return Person.objects.visible_to(user, capability).filter(pk=person.pk).exists()
+
+
+def _no_people(request):
+    return forbidden(request, _("Your role does not include the people registry. Ask your "
+                                "administrator if you need it."))
+
+
+@login_required
+def person_list(request):
+    """The registry: search, filters, sortable columns, 50 a page; htmx swaps the results."""
+    user = request.user
+    scope = scope_for(user)
+    if not scope.can("people.view"):
+        return _no_people(request)
+    people = _visible(request).select_related("jurisdiction__parent").prefetch_related("tags")
+    filterset = PersonFilter(request.GET or None, queryset=people, request=request)
+    form = style_form(filterset.form)
+    form.fields["status"].widget.attrs["size"] = 3
+    page = paginate(request, filterset.qs)
+
+    querystring = request.GET.copy()
+    querystring.pop("page", None)
+    export_url = optional_url("ledgers:export", kind="people") if scope.can("people.export") else None
+    if export_url and querystring:
+        export_url = f"{export_url}?{querystring.urlencode()}"
+    import_url = optional_url("ledgers:import", kind="people") if scope.can("people.import") else None
+    can_create = scope.can("people.edit") and editable_nodes(user).exists()
+    return list_response(request, "people/person_list.html", "people/_person_table.html", {
+        "filter": filterset, "page_obj": page, "export_url": export_url,
+        "import_url": import_url, "can_create": can_create,
+    })
+
+
+def _detail_context(request, person: Person) -> dict:
+    user = request.user
+    can_edit = _can(user, "people.edit", person)
+    household = []
+    if person.household:
+        household = (_visible(request).filter(household=person.household).exclude(pk=person.pk)
+                     .select_related("jurisdiction")[:50])
+    audit_events = []
+    if can_edit:
+        audit_events = (AuditEvent.objects
+                        .filter(content_type=ContentType.objects.get_for_model(Person),
+                                object_id=str(person.pk))
+                        .order_by("-at", "-id")[:50])
+    return {
+        "person": person,
+        "tags": person.tags.all(),
+        "household": household,
+        "status_changes": person.status_changes.select_related("changed_by")[:50],
+        "audit_events": audit_events,
+        "can_edit": can_edit,
+        "can_status": _can(user, "people.status", person),
+        "can_reveal": services.can_reveal(user, person),
+        "can_audit": scope_for(user).can("audit.view"),
+    }
+
+
+@login_required
+def person_detail(request, pk: int):
+    person = _get_person(request, pk)
+    return render(request, "people/person_detail.html", _detail_context(request, person))
+
+
+@never_cache
+@login_required
+@require_POST
+def person_reveal(request, pk: int):
+    """Full ID number and phone (audited as view_pii); a fragment for htmx."""
+    person = _get_person(request, pk)
+    if not services.can_reveal(request.user, person):
+        return forbidden(request, _("You may not see full ID and phone numbers. Ask a community "
+                                    "worker or your commander if you need them."))
+    numbers = services.reveal_person(person, actor=request.user)
+    if getattr(request, "htmx", False):
+        return render(request, "people/_reveal.html", {"person": person, "numbers": numbers})
+    context = _detail_context(request, person)
+    context["numbers"] = numbers
+    return render(request, "people/person_detail.html", context)
+
+
+@login_required
+def person_create(request):
+    user = request.user
+    if not scope_for(user).can("people.edit") or not editable_nodes(user).exists():
+        return forbidden(request, _("You may not register people. Ask a community worker or "
+                                    "your administrator."))
+    form = PersonForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.create_person(actor=user, **form.service_kwargs())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("%(name)s has been registered.") % {"name": person.name})
+            return redirect("people:detail", pk=person.pk)
+    return render(request, "people/person_form.html", {"form": form, "person": None})
+
+
+@login_required
+def person_edit(request, pk: int):
+    person = _get_person(request, pk)
+    user = request.user
+    if not _can(user, "people.edit", person):
+        return forbidden(request, _("You may look at this person but not change their details."))
+    form = PersonForm(request.POST or None, user=user, person=person)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_person(person, actor=user, **form.service_kwargs())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Changes to %(name)s have been saved.")
+                             % {"name": form.cleaned_data["name"]})
+            return redirect("people:detail", pk=person.pk)
+    return render(request, "people/person_form.html", {"form": form, "person": person})
+
+
+@login_required
+def person_status(request, pk: int):
+    person = _get_person(request, pk)
+    user = request.user
+    if not _can(user, "people.status", person):
+        return forbidden(request, _("You may look at this person but not change their status."))
+    form = StatusForm(request.POST or None, initial={"status": person.status})
+    if request.method == "POST" and form.is_valid():
+        try:
+            change = services.change_status(person, actor=user, status=form.cleaned_data["status"],
+                                            reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            if change is None:
+                messages.info(request, _("The status was already %(status)s; nothing changed.")
+                              % {"status": person.get_status_display()})
+            else:
+                messages.success(request, _("Status changed to %(status)s.")
+                                 % {"status": change.get_to_status_display()})
+            return redirect("people:detail", pk=person.pk)
+    return render(request, "people/person_status.html", {"form": form, "person": person})
