@@ -1,5 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "geo"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.node_list, name="node-list"),
+    path("nodes/<int:pk>/", views.node_detail, name="node-detail"),
+    path("list/", views.place_list, name="place-list"),
+    path("new/", views.place_create, name="place-create"),
+    path("<int:pk>/", views.place_detail, name="place-detail"),
+    path("<int:pk>/edit/", views.place_edit, name="place-edit"),
+]

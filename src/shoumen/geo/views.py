@@ -1,0 +1,159 @@
+"""Jurisdiction tree and places pages.
+
+Nodes and places come from ``visible_to(request.user)`` (capability ``geo.view``): anything
+outside the user's subtree is a 404. Creating or editing a place needs ``geo.edit`` at the
+place's jurisdiction; a visible place without it is a 403 that says so.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from shoumen.core.scoping import scope_for
+from shoumen.core.views import forbidden, list_response, paginate, style_form
+
+from .filters import NodeFilter, PlaceFilter
+from .forms import PlaceForm
+from .models import PATH_SEGMENT, Node, Place
+
+NODE_PAGE_SIZE = 100
+
+
+def _count(model, fk: str):
+    """Correlated COUNT of ``model`` rows pointing at the outer node (no join fan-out)."""
+    rows = (model.objects.filter(**{fk: OuterRef("pk")}).order_by().values(fk)
+            .annotate(n=Count("pk")).values("n"))
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
+def _with_counts(nodes):
+    return nodes.annotate(n_children=_count(Node, "parent"), n_places=_count(Place, "jurisdiction"))
+
+
+def _no_places(request):
+    return forbidden(request, _("Your role does not include jurisdictions and places. Ask your "
+                                "administrator if you need it."))
+
+
+def _top_depth(user) -> int:
+    """Depth of the user's highest visible node, so the tree's indentation starts at 0."""
+    scope = scope_for(user)
+    if scope.is_global:
+        return 1
+    paths = scope.paths("geo.view")
+    return min((len(p) // PATH_SEGMENT for p in paths), default=1)
+
+
+@login_required
+def node_list(request):
+    """The jurisdiction tree the user can see, indented by depth, with counts."""
+    user = request.user
+    if not scope_for(user).can("geo.view"):
+        return _no_places(request)
+    nodes = _with_counts(Node.objects.visible_to(user)).order_by("path")
+    filterset = NodeFilter(request.GET or None, queryset=nodes, request=request)
+    filterset.filters["parent"].queryset = Node.objects.visible_to(user).order_by("path")
+    style_form(filterset.form)
+    page = paginate(request, filterset.qs, NODE_PAGE_SIZE)
+    top = _top_depth(user)
+    for node in page.object_list:
+        node.indent = max(node.depth - top, 0)
+    can_edit = scope_for(user).can("geo.edit")
+    return list_response(request, "geo/node_list.html", "geo/_node_table.html",
+                         {"filter": filterset, "page_obj": page, "can_edit": can_edit})
+
+
+@login_required
+def node_detail(request, pk: int):
+    """One jurisdiction: breadcrumbs, its children, its places."""
+    user = request.user
+    visible = Node.objects.visible_to(user)
+    node = get_object_or_404(visible, pk=pk)
+    ancestors = list(node.ancestors().exclude(pk=node.pk))
+    visible_ids = set(visible.filter(pk__in=[a.pk for a in ancestors]).values_list("pk", flat=True))
+    for ancestor in ancestors:
+        ancestor.visible = ancestor.pk in visible_ids
+    children = _with_counts(visible.filter(parent=node)).order_by("path")
+    places = (Place.objects.visible_to(user).filter(jurisdiction=node)
+              .select_related("building").order_by("kind", "name"))
+    scope = scope_for(user)
+    return render(request, "geo/node_detail.html", {
+        "node": node, "ancestors": ancestors, "children": children, "places": places[:200],
+        "n_places": places.count(),
+        "can_edit": Node.objects.visible_to(user, "geo.edit").filter(pk=node.pk).exists(),
+        "can_people": scope.can("people.view"), "can_enterprises": scope.can("enterprises.view"),
+    })
+
+
+@login_required
+def place_list(request):
+    user = request.user
+    if not scope_for(user).can("geo.view"):
+        return _no_places(request)
+    places = Place.objects.visible_to(user).select_related("jurisdiction", "building")
+    filterset = PlaceFilter(request.GET or None, queryset=places, request=request)
+    filterset.filters["node"].queryset = Node.objects.visible_to(user).order_by("path")
+    style_form(filterset.form)
+    page = paginate(request, filterset.qs)
+    can_create = Node.objects.visible_to(user, "geo.edit").exists()
+    return list_response(request, "geo/place_list.html", "geo/_place_table.html",
+                         {"filter": filterset, "page_obj": page, "can_create": can_create})
+
+
+def _can_edit(user, place) -> bool:
+    return Place.objects.visible_to(user, "geo.edit").filter(pk=place.pk).exists()
+
+
+@login_required
+def place_detail(request, pk: int):
+    user = request.user
+    place = get_object_or_404(Place.objects.visible_to(user)
+                              .select_related("jurisdiction", "building"), pk=pk)
+    contained = Place.objects.visible_to(user).filter(building=place).order_by("kind", "name")
+    enterprises = []
+    if scope_for(user).can("enterprises.view"):
+        from shoumen.resumption.models import Enterprise
+
+        enterprises = Enterprise.objects.visible_to(user).filter(building=place).order_by("name")
+    return render(request, "geo/place_detail.html", {
+        "place": place, "contained": contained[:200], "enterprises": enterprises[:200],
+        "can_edit": _can_edit(user, place),
+    })
+
+
+@login_required
+def place_create(request):
+    user = request.user
+    if not Node.objects.visible_to(user, "geo.edit").exists():
+        return forbidden(request, _("You may not add places. Ask your subdistrict commander or "
+                                    "administrator."))
+    initial = {}
+    node_id = request.GET.get("node")
+    if node_id and node_id.isdigit():
+        initial["jurisdiction"] = node_id
+    form = PlaceForm(request.POST or None, user=user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            place = form.save()
+        messages.success(request, _("%(name)s has been added.") % {"name": place.name})
+        return redirect("geo:place-detail", pk=place.pk)
+    return render(request, "geo/place_form.html", {"form": form, "place": None})
+
+
+@login_required
+def place_edit(request, pk: int):
+    user = request.user
+    place = get_object_or_404(Place.objects.visible_to(user), pk=pk)
+    if not _can_edit(user, place):
+        return forbidden(request, _("You may look at this place but not change it."))
+    form = PlaceForm(request.POST or None, user=user, instance=place)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            place = form.save()
+        messages.success(request, _("Changes to %(name)s have been saved.") % {"name": place.name})
+        return redirect("geo:place-detail", pk=place.pk)
+    return render(request, "geo/place_form.html", {"form": form, "place": place})
