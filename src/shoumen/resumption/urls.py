@@ -1,5 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "resumption"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.enterprise_list, name="enterprise-list"),
+    path("new/", views.enterprise_create, name="enterprise-create"),
+    path("<int:pk>/", views.enterprise_detail, name="enterprise-detail"),
+    path("<int:pk>/edit/", views.enterprise_edit, name="enterprise-edit"),
+]

@@ -1,0 +1,95 @@
+"""Enterprise pages: list, detail, create, edit.
+
+Enterprises come from ``Enterprise.objects.visible_to(request.user)``: staff see those in their
+jurisdictions, an enterprise liaison sees only the enterprise named in their assignment; any
+other enterprise is a 404. Creating needs ``enterprises.edit`` at a jurisdiction; editing needs
+it for that enterprise (a liaison's own counts).
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from shoumen.core.scoping import scope_for
+from shoumen.core.views import forbidden, list_response, paginate, style_form
+from shoumen.geo.models import Node, Place, PlaceKind
+
+from .filters import EnterpriseFilter
+from .forms import EnterpriseForm
+from .models import Enterprise
+
+
+def _staff_at(user, enterprise) -> bool:
+    """True if the user holds enterprises.edit at the enterprise's jurisdiction (not only as
+    its liaison), and so may move it or change its status."""
+    return Node.objects.visible_to(user, "enterprises.edit").filter(pk=enterprise.jurisdiction_id).exists()
+
+
+@login_required
+def enterprise_list(request):
+    user = request.user
+    scope = scope_for(user)
+    if not scope.can("enterprises.view"):
+        return forbidden(request, _("Your role does not include enterprises. Ask your administrator "
+                                    "if you need it."))
+    enterprises = Enterprise.objects.visible_to(user).select_related("jurisdiction", "building")
+    filterset = EnterpriseFilter(request.GET or None, queryset=enterprises, request=request)
+    filterset.filters["node"].queryset = Node.objects.visible_to(user, "enterprises.view").order_by("path")
+    filterset.filters["building"].queryset = (Place.objects.visible_to(user, "geo.view")
+                                              .filter(kind=PlaceKind.BUILDING).order_by("name"))
+    style_form(filterset.form)
+    page = paginate(request, filterset.qs)
+    can_create = Node.objects.visible_to(user, "enterprises.edit").exists()
+    return list_response(request, "resumption/enterprise_list.html",
+                         "resumption/_enterprise_table.html",
+                         {"filter": filterset, "page_obj": page, "can_create": can_create})
+
+
+@login_required
+def enterprise_detail(request, pk: int):
+    user = request.user
+    enterprise = get_object_or_404(Enterprise.objects.visible_to(user)
+                                   .select_related("jurisdiction", "building"), pk=pk)
+    can_edit = Enterprise.objects.visible_to(user, "enterprises.edit").filter(pk=pk).exists()
+    return render(request, "resumption/enterprise_detail.html", {
+        "enterprise": enterprise, "can_edit": can_edit,
+        "can_see_place": bool(enterprise.building_id)
+        and Place.objects.visible_to(user).filter(pk=enterprise.building_id).exists(),
+    })
+
+
+@login_required
+def enterprise_create(request):
+    user = request.user
+    if not Node.objects.visible_to(user, "enterprises.edit").exists():
+        return forbidden(request, _("You may not register enterprises. Ask the subdistrict's "
+                                    "resumption task force."))
+    initial = {}
+    node_id = request.GET.get("node")
+    if node_id and node_id.isdigit():
+        initial["jurisdiction"] = node_id
+    form = EnterpriseForm(request.POST or None, user=user, staff=True, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            enterprise = form.save()
+        messages.success(request, _("%(name)s has been registered.") % {"name": enterprise.name})
+        return redirect("resumption:enterprise-detail", pk=enterprise.pk)
+    return render(request, "resumption/enterprise_form.html", {"form": form, "enterprise": None})
+
+
+@login_required
+def enterprise_edit(request, pk: int):
+    user = request.user
+    enterprise = get_object_or_404(Enterprise.objects.visible_to(user), pk=pk)
+    if not Enterprise.objects.visible_to(user, "enterprises.edit").filter(pk=pk).exists():
+        return forbidden(request, _("You may look at this enterprise but not change it."))
+    form = EnterpriseForm(request.POST or None, user=user, staff=_staff_at(user, enterprise),
+                          instance=enterprise)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            enterprise = form.save()
+        messages.success(request, _("Changes to %(name)s have been saved.") % {"name": enterprise.name})
+        return redirect("resumption:enterprise-detail", pk=enterprise.pk)
+    return render(request, "resumption/enterprise_form.html", {"form": form, "enterprise": enterprise})

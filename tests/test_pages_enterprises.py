@@ -1,0 +1,173 @@
+"""Enterprise pages: staff and liaison scoping, USCC validation, create/edit."""
+
+import pytest
+from django.urls import reverse
+from stdnum.cn import uscc
+
+from shoumen.core.models import AuditEvent
+from shoumen.resumption.models import Enterprise, EnterpriseStatus
+from tests.factories import enterprise, place, user
+
+
+def code(n: int, region="370103") -> str:
+    body = f"91{region}MA3C{n:05d}"
+    return body + uscc.calc_check_digit(body)
+
+
+@pytest.fixture
+def login(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+    def _login(u):
+        client.force_login(u)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def firms(world):
+    green = place(world.community_a, "绿地中心")
+    return {
+        "quanketing": enterprise(world.community_a, "泉客厅", code(1), building=green,
+                                 floor_room="1F", contact_name="王经理"),
+        "jinlong": enterprise(world.community_b, "金龙科技", code(2)),
+        "lixia": enterprise(world.lixia_community, "历下水务工程", code(3, "370102")),
+    }
+
+
+@pytest.fixture
+def liaison(world, firms):
+    return user("liaison", "enterprise_liaison", enterprise=firms["quanketing"])
+
+
+def edit_data(world, e, **overrides):
+    data = {"name": e.name, "credit_code": e.credit_code, "jurisdiction": e.jurisdiction_id,
+            "building": e.building_id or "", "floor_room": e.floor_room, "industry": e.industry,
+            "employees": e.employees, "contact_name": e.contact_name,
+            "contact_phone": e.contact_phone, "status": e.status}
+    data.update(overrides)
+    return data
+
+
+def test_list_scoped_to_jurisdiction(world, login, firms):
+    r = login(world.worker_a).get(reverse("resumption:enterprise-list"))
+    assert r.status_code == 200
+    assert {e.name for e in r.context["page_obj"]} == {"泉客厅"}
+    assert "table-responsive" in r.content.decode()
+    r = login(world.commander).get(reverse("resumption:enterprise-list"))
+    assert {e.name for e in r.context["page_obj"]} == {"泉客厅", "金龙科技"}
+
+
+def test_list_filters_sort_and_htmx(world, login, firms):
+    Enterprise.objects.filter(pk=firms["jinlong"].pk).update(status=EnterpriseStatus.RESUMED)
+    c = login(world.commander)
+    r = c.get(reverse("resumption:enterprise-list"), {"status": "resumed"})
+    assert {e.name for e in r.context["page_obj"]} == {"金龙科技"}
+    r = c.get(reverse("resumption:enterprise-list"), {"q": code(1)[:17]})
+    assert {e.name for e in r.context["page_obj"]} == {"泉客厅"}
+    r = c.get(reverse("resumption:enterprise-list"), {"ordering": "-name"}, HTTP_HX_REQUEST="true")
+    assert "<html" not in r.content.decode()
+    assert [e.name for e in r.context["page_obj"]] == sorted(["泉客厅", "金龙科技"], reverse=True)
+
+
+def test_list_forbidden_for_volunteer(world, login):
+    assert login(world.volunteer).get(reverse("resumption:enterprise-list")).status_code == 403
+
+
+def test_detail_and_out_of_scope_404(world, login, firms):
+    e = firms["quanketing"]
+    r = login(world.worker_a).get(reverse("resumption:enterprise-detail", args=[e.pk]))
+    assert r.status_code == 200
+    body = r.content.decode()
+    assert "泉客厅" in body and e.credit_code in body and "绿地中心" in body
+    assert 'data-action="edit"' not in body  # community workers only view enterprises
+    r = login(world.worker_b).get(reverse("resumption:enterprise-detail", args=[e.pk]))
+    assert r.status_code == 404
+
+
+def test_liaison_sees_only_their_enterprise(world, login, firms, liaison):
+    c = login(liaison)
+    r = c.get(reverse("resumption:enterprise-list"))
+    assert r.status_code == 200
+    assert [e.name for e in r.context["page_obj"]] == ["泉客厅"]
+    own = firms["quanketing"]
+    assert c.get(reverse("resumption:enterprise-detail", args=[own.pk])).status_code == 200
+    for other in (firms["jinlong"], firms["lixia"]):
+        assert c.get(reverse("resumption:enterprise-detail", args=[other.pk])).status_code == 404
+        assert c.get(reverse("resumption:enterprise-edit", args=[other.pk])).status_code == 404
+    assert c.get(reverse("resumption:enterprise-create")).status_code == 403
+
+
+def test_liaison_edits_details_but_not_status_or_jurisdiction(world, login, firms, liaison):
+    own = firms["quanketing"]
+    url = reverse("resumption:enterprise-edit", args=[own.pk])
+    c = login(liaison)
+    r = c.get(url)
+    assert r.status_code == 200
+    assert "status" not in r.context["form"].fields and "jurisdiction" not in r.context["form"].fields
+    r = c.post(url, edit_data(world, own, employees=42, contact_phone="13912345678",
+                              status="resumed", jurisdiction=world.community_b.pk))
+    assert r.status_code == 302
+    own.refresh_from_db()
+    assert own.employees == 42 and own.contact_phone == "13912345678"
+    assert own.status == EnterpriseStatus.NOT_RESUMED and own.jurisdiction == world.community_a
+    assert AuditEvent.objects.filter(action="update", object_id=str(own.pk), actor=liaison).exists()
+
+
+def test_edit_forbidden_for_viewer(world, login, firms):
+    r = login(world.worker_a).get(reverse("resumption:enterprise-edit",
+                                          args=[firms["quanketing"].pk]))
+    assert r.status_code == 403
+
+
+def test_create_shows_uscc_message_and_creates_nothing(world, login):
+    good = code(7)
+    bad = good[:-1] + ("0" if good[-1] != "0" else "1")
+    r = login(world.commander).post(reverse("resumption:enterprise-create"), {
+        "name": "新企业", "credit_code": bad, "jurisdiction": world.community_a.pk,
+        "employees": 5, "status": "not_resumed"})
+    assert r.status_code == 200
+    body = r.content.decode()
+    assert "is not a valid unified social credit code" in body and 'value="新企业"' in body
+    assert not Enterprise.objects.filter(name="新企业").exists()
+    r = login(world.commander).post(reverse("resumption:enterprise-create"), {
+        "name": "新企业", "credit_code": good + "X", "jurisdiction": world.community_a.pk,
+        "employees": 5, "status": "not_resumed"})
+    assert "is not a valid unified social credit code" in r.content.decode()
+    assert not Enterprise.objects.filter(name="新企业").exists()
+
+
+def test_create_and_duplicate(world, login, firms):
+    c = login(world.commander)
+    r = c.get(reverse("resumption:enterprise-create"))
+    choices = set(r.context["form"].fields["jurisdiction"].queryset)
+    assert world.community_a in choices and world.lixia_community not in choices
+    r = c.post(reverse("resumption:enterprise-create"), {
+        "name": "银座商城", "credit_code": code(8).lower(), "jurisdiction": world.community_a.pk,
+        "employees": 30, "status": "declared"})
+    new = Enterprise.objects.get(name="银座商城")
+    assert r.status_code == 302 and new.credit_code == code(8)
+    assert AuditEvent.objects.filter(action="create", object_id=str(new.pk)).exists()
+    r = c.post(reverse("resumption:enterprise-create"), {
+        "name": "重复企业", "credit_code": code(2), "jurisdiction": world.community_a.pk,
+        "employees": 1, "status": "declared"})
+    assert r.status_code == 200 and "already registered" in r.content.decode()
+    assert not Enterprise.objects.filter(name="重复企业").exists()
+
+
+def test_create_in_other_jurisdiction_refused(world, login):
+    r = login(world.commander).post(reverse("resumption:enterprise-create"), {
+        "name": "外区企业", "credit_code": code(9), "jurisdiction": world.lixia_community.pk,
+        "employees": 1, "status": "declared"})
+    assert r.status_code == 200 and r.context["form"].errors["jurisdiction"]
+    assert not Enterprise.objects.exists()
+
+
+def test_commander_edits_status(world, login, firms):
+    e = firms["jinlong"]
+    r = login(world.commander).post(reverse("resumption:enterprise-edit", args=[e.pk]),
+                                    edit_data(world, e, status="resumed"))
+    assert r.status_code == 302
+    e.refresh_from_db()
+    assert e.status == EnterpriseStatus.RESUMED
