@@ -40,7 +40,7 @@ def place(jurisdiction, name, kind=PlaceKind.BUILDING, **fields):
     return Place.objects.create(jurisdiction=jurisdiction, name=name, kind=kind, **fields)
 
 
-def enterprise(jurisdiction, name, credit_code="91370103MA3C8XJQ0Q", **fields):
+def enterprise(jurisdiction, name, credit_code="91370103MA3C8XJQ08", **fields):
     return Enterprise.objects.create(jurisdiction=jurisdiction, name=name,
                                      credit_code=credit_code, **fields)
 

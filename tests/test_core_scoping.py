@@ -103,8 +103,8 @@ def test_anonymous_and_roleless_see_nothing(world, django_user_model):
 
 
 def test_enterprise_liaison_sees_only_their_enterprise(world):
-    own = enterprise(world.community_a, "泉客厅", credit_code="91370103MA3C8XJQ0Q")
-    other = enterprise(world.community_a, "别家", credit_code="91370100MA3C5TQX9B")
+    own = enterprise(world.community_a, "泉客厅", credit_code="91370103MA3C8XJQ08")
+    other = enterprise(world.community_a, "别家", credit_code="91370100MA3C5TQX93")
     liaison = user("liaison", "enterprise_liaison", enterprise=own)
     assert list(Enterprise.objects.visible_to(liaison)) == [own]
     assert set(Enterprise.objects.visible_to(world.commander)) == {own, other}
