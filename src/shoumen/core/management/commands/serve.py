@@ -56,19 +56,15 @@ class Command(BaseCommand):
     def print_banner(self, host, port):
         shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
         lines = ["", f"守门 Shoumen is running at http://{shown}:{port}/", ""]
-        try:
-            from shoumen.core.demo.world import DEMO_ACCOUNTS, DEMO_PASSWORD
-        except ImportError:
-            DEMO_ACCOUNTS, DEMO_PASSWORD = [], ""
         from shoumen.accounts.models import User
+        from shoumen.core.demo.world import DEMO_ACCOUNTS, DEMO_PASSWORD
 
-        present = set(User.objects.filter(username__in=[a[0] for a in DEMO_ACCOUNTS])
+        present = set(User.objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS])
                       .values_list("username", flat=True))
         if present:
             lines.append(f"Demo accounts (password: {DEMO_PASSWORD}):")
-            for username, role, where in DEMO_ACCOUNTS:
-                if username in present:
-                    lines.append(f"  {username:<14} {role} @ {where}")
+            lines += [f"  {a.username:<14} {a.role_label} @ {a.where}"
+                      for a in DEMO_ACCOUNTS if a.username in present]
         lines += [f"Database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}",
                   "Stop with Ctrl+C.", ""]
         self.stdout.write("\n".join(lines))
