@@ -9,4 +9,5 @@ urlpatterns = [
     path("people/", include("shoumen.people.api.urls")),  # people/persons/, people/tags/
     path("", include("shoumen.resumption.api.urls")),  # enterprises/
     path("", include("shoumen.core.api.urls")),  # audit/events/
+    path("ledgers/", include("shoumen.ledgers.api.urls")),  # ledgers/imports/, ledgers/exports/
 ]

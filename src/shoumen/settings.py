@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "shoumen.accounts",
     "shoumen.people",
     "shoumen.resumption",
+    "shoumen.ledgers",
 ]
 
 MIDDLEWARE = [
@@ -229,6 +230,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PersonStatusEnum": "shoumen.people.models.PersonStatus",
         "EnterpriseStatusEnum": "shoumen.resumption.models.EnterpriseStatus",
+        "LedgerJobStatusEnum": "shoumen.ledgers.models.JobStatus",
     },
 }
 

@@ -1,0 +1,149 @@
+"""Ledger imports and exports over the API.
+
+POST a file to ``imports/`` (202, then poll the job), POST filters to ``exports/`` (202, then
+poll and download). Jobs and their files belong to the user who started them: anyone else
+gets a 404.
+"""
+
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+
+from shoumen.core.scoping import scope_for
+
+from .. import registry, services
+from ..models import ExportJob, ImportJob
+from .serializers import (
+    ExportJobSerializer,
+    ExportRequestSerializer,
+    ImportJobSerializer,
+    ImportRequestSerializer,
+)
+
+TAGS = ["ledgers"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class XlsxRenderer(BaseRenderer):
+    """Lets a client ask for the file with ``Accept: <xlsx type>`` (the body is a FileResponse;
+    errors fall back to JSON)."""
+
+    media_type = XLSX
+    format = "xlsx"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return JSONRenderer().render(data)
+
+
+def _file(handle, job):
+    response = FileResponse(handle, as_attachment=True, filename=services.download_name(job),
+                            content_type=XLSX)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _require(user, capability):
+    if not scope_for(user).can(capability):
+        raise PermissionDenied(f"This needs the “{capability}” permission.")
+
+
+FILE_RESPONSES = {(200, XLSX): OpenApiTypes.BINARY,
+                  404: OpenApiResponse(description="No such job of yours, or no file (yet).")}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Your recent import jobs", tags=TAGS),
+    retrieve=extend_schema(summary="An import job's progress and outcome", tags=TAGS),
+)
+class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = ImportJobSerializer
+    filter_backends: list = []
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return ImportJob.objects.none()
+        user = self.request.user
+        return ImportJob.objects.for_user(user).filter(created_by=user)
+
+    @extend_schema(
+        summary="Upload a ledger to import", tags=TAGS, request={"multipart/form-data":
+                                                                  ImportRequestSerializer},
+        responses={202: ImportJobSerializer, 400: OpenApiResponse(
+            description="Not an .xlsx, too large, or a field is wrong; nothing stored."),
+            403: OpenApiResponse(description="Your role may not import this ledger.")},
+    )
+    def create(self, request):
+        serializer = ImportRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        _require(request.user, registry.get_importer(data["kind"]).capability)
+        job = services.start_import(actor=request.user, kind=data["kind"], upload=data["file"],
+                                    mode=data["mode"], jurisdiction=data["jurisdiction"])
+        body = ImportJobSerializer(job, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_202_ACCEPTED,
+                        headers={"Location": request.build_absolute_uri(
+                            reverse(f"{self.basename}-detail", kwargs={"pk": job.pk}))})
+
+    @extend_schema(summary="Download the error report (.xlsx)", tags=TAGS,
+                   responses=FILE_RESPONSES)
+    @action(detail=True, methods=["get"], url_path="error-report",
+            renderer_classes=[JSONRenderer, XlsxRenderer])
+    def error_report(self, request, pk=None):
+        job = get_object_or_404(self.get_queryset(), pk=pk)
+        if not job.error_report:
+            raise Http404
+        return _file(job.error_report.open("rb"), job)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Your recent export jobs", tags=TAGS),
+    retrieve=extend_schema(summary="An export job's progress", tags=TAGS),
+)
+class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = ExportJobSerializer
+    filter_backends: list = []
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return ExportJob.objects.none()
+        user = self.request.user
+        return ExportJob.objects.for_user(user).filter(created_by=user)
+
+    @extend_schema(
+        summary="Export a list to .xlsx", tags=TAGS, request=ExportRequestSerializer,
+        responses={202: ExportJobSerializer,
+                   400: OpenApiResponse(description="A filter is not valid."),
+                   403: OpenApiResponse(description="Your role may not export this list.")},
+    )
+    def create(self, request):
+        serializer = ExportRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        _require(request.user, registry.get_exporter(data["kind"]).capability)
+        job = services.start_export(actor=request.user, kind=data["kind"],
+                                    params=services.filters_from(data["filters"]))
+        body = ExportJobSerializer(job, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_202_ACCEPTED,
+                        headers={"Location": request.build_absolute_uri(
+                            reverse(f"{self.basename}-detail", kwargs={"pk": job.pk}))})
+
+    @extend_schema(summary="Download the exported file (.xlsx)", tags=TAGS,
+                   responses=FILE_RESPONSES)
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, XlsxRenderer])
+    def download(self, request, pk=None):
+        job = get_object_or_404(self.get_queryset(), pk=pk)
+        if not job.result:
+            raise Http404
+        return _file(job.result.open("rb"), job)

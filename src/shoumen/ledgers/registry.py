@@ -1,0 +1,194 @@
+"""What can be imported from and exported to Excel ledgers (台账), declared by each app.
+
+An app describes its ledger in ``<app>/ledger.py`` with an :class:`Importer` and/or an
+:class:`Exporter` subclass and registers an instance with :func:`register`; the ledgers app
+imports every such module at start-up (see :class:`~shoumen.ledgers.apps.LedgersConfig`).
+The generic pipeline in :mod:`shoumen.ledgers.services` reads and writes the workbooks, keeps
+the job's progress, writes the error report and the audit rows; a definition supplies only
+what is specific to its data:
+
+* an importer: its columns, a per-row validator, an optional per-chunk validator (checks that
+  need the database, batched), and a bulk writer that runs inside the import's one transaction;
+* an exporter: the queryset for a user and the list page's filter parameters, and its columns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import get_language
+
+
+def normalize_header(text: Any) -> str:
+    """Header text reduced for matching: case, spaces, ``*`` marks and (notes) ignored.
+
+    "身份证号（必填）", " ID Number* " and "id number" all become the same key.
+    """
+    if text is None:
+        return ""
+    value = str(text)
+    value = re.sub(r"[（(][^）)]*[）)]", "", value)
+    value = re.sub(r"[\s*＊:：_]", "", value)
+    return value.casefold()
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a ledger. A file may head it with the Chinese or the English header or
+    any alias; templates and exports use the Chinese header in a Chinese interface and the
+    English one otherwise."""
+
+    key: str
+    zh: str
+    en: str
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    help: str | Promise = ""
+    width: int = 14
+    text: bool = False  # keep as text in templates (long numbers that Excel would mangle)
+
+    def header(self, language: str | None = None) -> str:
+        language = language or get_language() or "zh-hans"
+        return self.zh if language.lower().startswith("zh") else self.en
+
+    @property
+    def bilingual(self) -> str:
+        return f"{self.zh}/{self.en}"
+
+    def matches(self) -> set[str]:
+        return {normalize_header(n) for n in (self.zh, self.en, *self.aliases)}
+
+
+@dataclass
+class CellError:
+    """One problem in an uploaded file: where it is (row as Excel numbers it, column key),
+    what the cell held (masked if it is personal data) and how to fix it."""
+
+    row: int
+    column: str
+    value: str
+    message: str
+
+
+@dataclass
+class ImportContext:
+    """What an importer needs while one job runs: the job, its user, and the definition's own
+    lookups (``data``), filled in by :meth:`Importer.begin`."""
+
+    job: Any
+    user: Any
+    data: dict = field(default_factory=dict)
+
+
+class Importer:
+    """Base for an app's importer. Subclasses set the class attributes and implement
+    :meth:`validate_row` and :meth:`write`."""
+
+    kind: str = ""
+    label: str | Promise = ""
+    capability: str = ""  # needed at the job's jurisdiction, e.g. "people.import"
+    columns: tuple[Column, ...] = ()
+    # Rows handed to validate_chunk and written per bulk statement.
+    chunk_size: int = 1000
+
+    def column(self, key: str) -> Column:
+        return next(c for c in self.columns if c.key == key)
+
+    def begin(self, ctx: ImportContext) -> None:
+        """Load lookups once per job (e.g. tags, the nodes the user may write to)."""
+
+    def validate_row(self, ctx: ImportContext, row: int, values: dict[str, Any]
+                     ) -> tuple[Any, list[CellError]]:
+        """Check one row. ``values`` holds the raw cell values by column key, for the columns
+        the file has. Return ``(record, [])`` for a good row, ``(None, errors)`` for a bad one.
+        Must not query the database per row (put such checks in :meth:`validate_chunk`)."""
+        raise NotImplementedError
+
+    def validate_chunk(self, ctx: ImportContext, rows: list[tuple[int, Any]]) -> list[CellError]:
+        """Checks that need the database, for a chunk of good rows at once (a few queries)."""
+        return []
+
+    def write(self, ctx: ImportContext, records: list[Any]) -> int:
+        """Insert the good records in bulk and audit them; runs inside the import's single
+        transaction, so an exception rolls back everything. Returns the number created."""
+        raise NotImplementedError
+
+    def example_rows(self) -> list[list[Any]]:
+        """Rows shown under the header in the downloadable template."""
+        return []
+
+
+class Exporter:
+    """Base for an app's exporter. Subclasses set the class attributes and implement
+    :meth:`queryset` and :meth:`row`."""
+
+    kind: str = ""
+    label: str | Promise = ""
+    capability: str = ""  # e.g. "people.export"
+    columns: tuple[Column, ...] = ()
+    chunk_size: int = 2000
+
+    def queryset(self, user, params):
+        """The rows ``user`` exports for ``params`` (a QueryDict of the list page's filters).
+        Raises django ValidationError for filters that are not valid."""
+        raise NotImplementedError
+
+    def row(self, obj) -> list[Any]:
+        raise NotImplementedError
+
+    def rows(self, queryset) -> Iterator[list[Any]]:
+        for obj in queryset.iterator(chunk_size=self.chunk_size):
+            yield self.row(obj)
+
+    def describe_filters(self, params) -> str:
+        """The filters in words, for the confirmation page and the audit note."""
+        return "; ".join(f"{k}={','.join(v)}" for k, v in params.lists() if any(v)) or "-"
+
+
+_importers: dict[str, Importer] = {}
+_exporters: dict[str, Exporter] = {}
+
+
+def register(definition: Importer | Exporter) -> Importer | Exporter:
+    """Make an importer or exporter available under its ``kind``; returns it unchanged."""
+    target = _importers if isinstance(definition, Importer) else _exporters
+    if not isinstance(definition, Importer | Exporter):
+        raise TypeError(f"not an Importer or Exporter: {definition!r}")
+    if not definition.kind or not definition.capability:
+        raise ValueError(f"{type(definition).__name__} needs a kind and a capability")
+    target[definition.kind] = definition
+    return definition
+
+
+def get_importer(kind: str) -> Importer:
+    """The importer for ``kind``; LookupError if none is registered."""
+    try:
+        return _importers[kind]
+    except KeyError:
+        raise LookupError(kind) from None
+
+
+def get_exporter(kind: str) -> Exporter:
+    try:
+        return _exporters[kind]
+    except KeyError:
+        raise LookupError(kind) from None
+
+
+def importers() -> Iterable[Importer]:
+    return list(_importers.values())
+
+
+def exporters() -> Iterable[Exporter]:
+    return list(_exporters.values())
+
+
+def capability_for(direction: str, kind: str) -> str | None:
+    """The capability a job of ``kind`` needs (``direction`` is "import" or "export")."""
+    table = _importers if direction == "import" else _exporters
+    definition = table.get(kind)
+    return definition.capability if definition else None

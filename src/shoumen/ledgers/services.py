@@ -1,0 +1,564 @@
+"""Importing and exporting Excel ledgers (台账): the generic pipeline.
+
+Views and the API call :func:`start_import` / :func:`start_export`; they check the request,
+create the job and queue the background task, which runs :func:`process_import` /
+:func:`process_export`. What a ledger holds comes from its definition in the registry
+(:mod:`shoumen.ledgers.registry`).
+
+Guarantees of an import:
+
+* nothing is written until every row has been read and checked (the checking pass runs outside
+  any write transaction and reports progress as it goes);
+* all writes happen in ONE transaction, so a crash or a clash half-way leaves nothing behind;
+* ``all_or_nothing`` writes nothing if any row has a problem; ``good_rows`` writes exactly the
+  rows without problems; every problem is in the downloadable error report with the row as
+  Excel numbers it, the column header, the value (ID numbers masked) and how to fix it;
+* every created object gets its own audit row and the import one more (``AuditAction.IMPORT``).
+
+Guarantees of an export: it holds only rows the user may export under the same filters as the
+list page, personal numbers are masked, and it is audited (``AuditAction.EXPORT``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.http import QueryDict
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
+
+from shoumen.core import audit, request_context
+from shoumen.core.models import AuditAction
+from shoumen.core.scoping import scope_for
+
+from . import registry
+from .models import ExportJob, ImportJob, ImportMode, JobStatus
+from .registry import CellError, ImportContext, Importer, normalize_header
+from .xlsx import header_cells, not_xlsx_message, save_to_bytes, sniff_xlsx, text_cells
+
+logger = logging.getLogger(__name__)
+
+MAX_ROWS = 200_000
+PROGRESS_EVERY = 1000
+PREVIEW_ERRORS = 100
+HEADER_SEARCH_ROWS = 10
+
+
+class LedgerFileError(Exception):
+    """The uploaded file cannot be imported at all; the message says why and what to do."""
+
+
+# --- Starting jobs (in the request) --------------------------------------------------------
+
+def check_upload(upload) -> None:
+    """Raise ValidationError unless ``upload`` is a non-empty .xlsx within the size limit.
+
+    Cheap checks only (size, zip directory): they run before anything is stored, so a wrong
+    file is refused at once with a message saying what to do.
+    """
+    size = getattr(upload, "size", None) or 0
+    limit = settings.MAX_UPLOAD_BYTES
+    if size > limit:
+        raise ValidationError(
+            _("The file is %(size)s; files up to %(limit)s can be imported. Split the ledger "
+              "into smaller files and upload them one at a time.")
+            % {"size": filesizeformat(size), "limit": filesizeformat(limit)},
+            code="too_large",
+        )
+    if size == 0:
+        raise ValidationError(_("The file is empty; choose the filled-in ledger and upload "
+                                "again."), code="empty")
+    problem = sniff_xlsx(upload)
+    if problem:
+        raise ValidationError(problem, code="not_xlsx")
+
+
+def importable_nodes(user, importer: Importer):
+    """Jurisdictions ``user`` may import ``importer``'s ledger into."""
+    from shoumen.geo.models import Node
+
+    return Node.objects.visible_to(user, importer.capability)
+
+
+def start_import(*, actor, kind: str, upload, mode: str, jurisdiction) -> ImportJob:
+    """Store the upload as a new :class:`ImportJob` and queue its processing.
+
+    Raises ValidationError (by field) for an unknown kind or mode, a jurisdiction the actor may
+    not import into, or a file that is not an .xlsx within the size limit; nothing is stored
+    then.
+    """
+    try:
+        importer = registry.get_importer(kind)
+    except LookupError:
+        raise ValidationError({"kind": _("There is no ledger import called “%(kind)s”.")
+                               % {"kind": kind}}) from None
+    if mode not in ImportMode.values:
+        raise ValidationError({"mode": _("Choose how to import: all or nothing, or the correct "
+                                         "rows only.")})
+    if jurisdiction is None or not importable_nodes(actor, importer).filter(
+            pk=jurisdiction.pk).exists():
+        raise ValidationError({"jurisdiction": _("You may not import this ledger into %(node)s; "
+                                                 "choose one of your own jurisdictions.")
+                               % {"node": jurisdiction or "-"}})
+    try:
+        check_upload(upload)
+    except ValidationError as exc:
+        raise ValidationError({"file": exc.messages}) from None
+    job = ImportJob(
+        kind=kind, mode=mode, jurisdiction=jurisdiction, created_by=actor,
+        original_name=os.path.basename(upload.name or "upload.xlsx")[:255],
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+    )
+    upload.seek(0)
+    job.file.save(f"{uuid.uuid4().hex}.xlsx", upload, save=False)
+    job.save()
+    _enqueue(job, "import")
+    job.refresh_from_db()
+    return job
+
+
+def exportable(user, exporter) -> bool:
+    return scope_for(user).can(exporter.capability)
+
+
+def filters_from(params) -> QueryDict:
+    """A QueryDict from a QueryDict, a dict of lists or a dict of single values."""
+    if isinstance(params, QueryDict):
+        return params
+    result = QueryDict(mutable=True)
+    for key, value in (params or {}).items():
+        values = value if isinstance(value, list | tuple) else [value]
+        result.setlist(key, [str(v) for v in values if v is not None])
+    return result
+
+
+def start_export(*, actor, kind: str, params) -> ExportJob:
+    """Create an :class:`ExportJob` for ``kind`` with the list page's filters and queue it.
+
+    Raises PermissionError if the actor may not export this ledger, ValidationError for an
+    unknown kind or filters that are not valid (the export would otherwise ignore them and
+    contain more than asked for).
+    """
+    try:
+        exporter = registry.get_exporter(kind)
+    except LookupError:
+        raise ValidationError({"kind": _("There is no ledger export called “%(kind)s”.")
+                               % {"kind": kind}}) from None
+    if not exportable(actor, exporter):
+        raise PermissionError(f"{actor} may not export {kind}")
+    params = filters_from(params)
+    exporter.queryset(actor, params)  # validates the filters
+    filters = {k: v for k, v in params.lists() if k not in {"page", "csrfmiddlewaretoken"}}
+    job = ExportJob.objects.create(
+        kind=kind, filters=filters, created_by=actor,
+        filters_text=exporter.describe_filters(filters_from(filters))[:500],
+        jurisdiction=_home_node(actor, exporter.capability),
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+    )
+    _enqueue(job, "export")
+    job.refresh_from_db()
+    return job
+
+
+def _home_node(user, capability):
+    """The one node where ``user`` holds ``capability``, if there is exactly one."""
+    from shoumen.geo.models import Node
+
+    paths = scope_for(user).paths(capability)
+    return Node.objects.filter(path=paths[0]).first() if len(paths) == 1 else None
+
+
+def _enqueue(job, direction: str) -> None:
+    from . import tasks
+
+    task = tasks.import_ledger if direction == "import" else tasks.export_ledger
+    result = task.enqueue(job.pk)
+    type(job).objects.filter(pk=job.pk).update(task_id=str(result.id)[:64])
+
+
+# --- Job bookkeeping ------------------------------------------------------------------------
+
+def _update(job, **fields) -> None:
+    """Write progress fields at once, in their own tiny statement (never inside the import's
+    write transaction, so progress is visible while it runs)."""
+    for key, value in fields.items():
+        setattr(job, key, value)
+    type(job).objects.filter(pk=job.pk).update(**fields)
+
+
+def _finish(job, status: str, message: str, **fields) -> None:
+    _update(job, status=status, message=message, finished_at=timezone.now(), **fields)
+
+
+# --- Reading the workbook -------------------------------------------------------------------
+
+def _open_sheet(job: ImportJob):
+    """(workbook, first worksheet) of the job's file; LedgerFileError if it cannot be read."""
+    try:
+        size = job.file.size
+    except OSError:
+        raise LedgerFileError(_("The uploaded file is missing; upload it again.")) from None
+    if size > settings.MAX_UPLOAD_BYTES:
+        raise LedgerFileError(_("The file is %(size)s; files up to %(limit)s can be imported.")
+                              % {"size": filesizeformat(size),
+                                 "limit": filesizeformat(settings.MAX_UPLOAD_BYTES)})
+    handle = job.file.storage.open(job.file.name, "rb")
+    problem = sniff_xlsx(handle)
+    if problem:
+        handle.close()
+        raise LedgerFileError(problem)
+    try:
+        workbook = load_workbook(handle, read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - any parse failure means "not a workbook we can read"
+        handle.close()
+        logger.info("import job %s: workbook could not be opened", job.pk, exc_info=True)
+        raise LedgerFileError(not_xlsx_message()) from None
+    if not workbook.worksheets:
+        workbook.close()
+        handle.close()
+        raise LedgerFileError(_("The workbook has no worksheet; put the ledger on the first "
+                                "sheet and upload again."))
+    workbook._shoumen_handle = handle
+    return workbook, workbook.worksheets[0]
+
+
+def _close(workbook) -> None:
+    workbook.close()
+    handle = getattr(workbook, "_shoumen_handle", None)
+    if handle is not None:
+        handle.close()
+
+
+def _read_header(rows: Iterator[tuple], importer: Importer) -> tuple[int, dict[str, int],
+                                                                       dict[str, str]]:
+    """Find the header row among the first rows (ledgers often carry a title above it).
+
+    Returns (its row number, column index by column key, header text by key as the file
+    spells it). LedgerFileError if there is none, a column is doubled or required ones are
+    missing.
+    """
+    lookup = {name: column for column in importer.columns for name in column.matches()}
+    for row_no, values in enumerate(rows, start=1):
+        found: dict[str, int] = {}
+        texts: dict[str, str] = {}
+        for index, value in enumerate(values):
+            column = lookup.get(normalize_header(value))
+            if column is None:
+                continue
+            if column.key in found:
+                raise LedgerFileError(
+                    _("The column “%(header)s” appears twice (columns %(first)s and %(second)s); "
+                      "keep one and upload again.")
+                    % {"header": column.bilingual,
+                       "first": get_column_letter(found[column.key] + 1),
+                       "second": get_column_letter(index + 1)})
+            found[column.key] = index
+            texts[column.key] = str(value).strip()
+        if found:
+            missing = [c.bilingual for c in importer.columns if c.required and c.key not in found]
+            if missing:
+                raise LedgerFileError(
+                    _("Required column missing: %(columns)s. Add a column with this header to "
+                      "row %(row)d (see the template) and upload again.")
+                    % {"columns": ", ".join(missing), "row": row_no})
+            return row_no, found, texts
+        if row_no >= HEADER_SEARCH_ROWS:
+            break
+    required = ", ".join(c.bilingual for c in importer.columns if c.required)
+    raise LedgerFileError(
+        _("No header row found. The first row must name the columns, at least: %(columns)s. "
+          "Download the template to see the expected headers.") % {"columns": required})
+
+
+def _too_many_rows_message() -> str:
+    return _("The sheet has more than %(max)s rows; split it into several files of at most "
+             "%(max)s rows and upload them one at a time.") % {"max": f"{MAX_ROWS:,}"}
+
+
+# --- The import -----------------------------------------------------------------------------
+
+def process_import(job_id: int) -> None:
+    """Run one import job to the end (the background task calls this). Never raises for bad
+    input: the job ends ``done`` or ``failed`` with a message saying what happened."""
+    job = ImportJob.objects.select_related("jurisdiction", "created_by").get(pk=job_id)
+    if job.status != JobStatus.QUEUED:
+        return  # already handled (a retried task)
+    with translation.override(job.language), request_context.acting_as(job.created_by):
+        _update(job, status=JobStatus.RUNNING, started_at=timezone.now(), message="")
+        try:
+            _run_import(job)
+        except LedgerFileError as exc:
+            _finish(job, JobStatus.FAILED, str(exc))
+        except IntegrityError:
+            logger.warning("import job %s: integrity error while writing", job.pk, exc_info=True)
+            _finish(job, JobStatus.FAILED,
+                    _("While the file was being imported, someone else registered one of the "
+                      "same records; nothing was imported. Upload the file again: the rows "
+                      "that now exist will be listed as problems."), created_rows=0)
+        except Exception:
+            logger.exception("import job %s failed", job.pk)
+            _finish(job, JobStatus.FAILED,
+                    _("The import stopped because of an unexpected error; nothing was imported. "
+                      "Try again; if it happens again, send the file to your administrator."),
+                    created_rows=0)
+
+
+def _run_import(job: ImportJob) -> None:
+    try:
+        importer = registry.get_importer(job.kind)
+    except LookupError:
+        raise LedgerFileError(_("This kind of ledger can no longer be imported.")) from None
+    user = job.created_by
+    if user is None or not importable_nodes(user, importer).filter(pk=job.jurisdiction_id).exists():
+        raise LedgerFileError(_("You may no longer import into %(node)s.")
+                              % {"node": job.jurisdiction})
+    ctx = ImportContext(job=job, user=user)
+    workbook, sheet = _open_sheet(job)
+    try:
+        records, errors, bad_rows, count = _check_rows(job, importer, ctx, sheet)
+    finally:
+        _close(workbook)
+
+    errors.sort(key=lambda e: (e.row, _column_order(importer, e.column)))
+    headers = ctx.data.get("_headers", {})
+    fields: dict[str, Any] = {
+        "error_count": len(errors), "error_rows": len(bad_rows),
+        "errors_preview": [_error_dict(e, headers) for e in errors[:PREVIEW_ERRORS]],
+    }
+    if errors:
+        report = _error_report(errors, headers)
+        job.error_report.save(f"{uuid.uuid4().hex}.xlsx", ContentFile(report), save=False)
+        fields["error_report"] = job.error_report.name
+    _update(job, **fields)
+
+    if errors and job.mode == ImportMode.ALL_OR_NOTHING:
+        _finish(job, JobStatus.FAILED,
+                _("Found %(problems)d problem(s) in %(rows)d of %(total)d rows, so nothing was "
+                  "imported. Fix them (see the error report) and upload the whole file again.")
+                % {"problems": len(errors), "rows": len(bad_rows), "total": count})
+        return
+    if not records:
+        _finish(job, JobStatus.FAILED,
+                _("None of the %(total)d rows could be imported; see the error report.")
+                % {"total": count})
+        return
+
+    _update(job, message=_("Writing %(n)d rows…") % {"n": len(records)})
+    with transaction.atomic():
+        created = importer.write(ctx, records)
+        audit.record(
+            AuditAction.IMPORT, job, jurisdiction=job.jurisdiction,
+            note=(f"{job.kind}: {created} created from “{job.original_name}” ({job.mode}); "
+                  f"{len(bad_rows)} rows rejected; job {job.pk}"),
+        )
+    if bad_rows:
+        message = _("Imported %(created)d of %(total)d rows. %(bad)d row(s) had problems and were "
+                    "skipped; fix them from the error report and upload only those rows again.") % {
+            "created": created, "total": count, "bad": len(bad_rows)}
+    else:
+        message = _("Imported all %(created)d rows.") % {"created": created}
+    _finish(job, JobStatus.DONE, message, created_rows=created)
+
+
+def _check_rows(job, importer: Importer, ctx: ImportContext, sheet):
+    """The checking pass: every row validated, nothing written. Returns
+    (good records, problems, set of bad row numbers, number of data rows)."""
+    rows = sheet.iter_rows(values_only=True)
+    header_row, columns, headers = _read_header(rows, importer)
+    ctx.data["_headers"] = headers
+    estimate = max((sheet.max_row or 0) - header_row, 0)
+    if estimate > MAX_ROWS:
+        raise LedgerFileError(_too_many_rows_message())
+    _update(job, total_rows=estimate, processed_rows=0)
+    importer.begin(ctx)
+
+    positions = list(columns.items())
+    width = max(columns.values()) + 1
+    records: list[Any] = []
+    errors: list[CellError] = []
+    bad_rows: set[int] = set()
+    pending: list[tuple[int, Any]] = []
+    chunk = importer.chunk_size
+    count = 0
+
+    def flush():
+        problems = importer.validate_chunk(ctx, pending)
+        if problems:
+            errors.extend(problems)
+            rejected = {p.row for p in problems}
+            bad_rows.update(rejected)
+            records.extend(r for row, r in pending if row not in rejected)
+        else:
+            records.extend(r for _, r in pending)
+        pending.clear()
+
+    for row_no, values in enumerate(rows, start=header_row + 1):
+        if len(values) < width:
+            values = tuple(values) + (None,) * (width - len(values))
+        cells = {key: values[index] for key, index in positions}
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells.values()):
+            continue  # blank rows (and rows holding only e.g. a pre-filled serial number)
+        count += 1
+        if count > MAX_ROWS:
+            raise LedgerFileError(_too_many_rows_message())
+        record, problems = importer.validate_row(ctx, row_no, cells)
+        if problems:
+            errors.extend(problems)
+            bad_rows.add(row_no)
+        else:
+            pending.append((row_no, record))
+            if len(pending) >= chunk:
+                flush()
+        if count % PROGRESS_EVERY == 0:
+            _update(job, processed_rows=count, total_rows=max(estimate, count))
+    if pending:
+        flush()
+    if count == 0:
+        raise LedgerFileError(_("The sheet has a header row but no data below it; fill in the "
+                                "ledger under the header and upload again."))
+    _update(job, processed_rows=count, total_rows=count)
+    return records, errors, bad_rows, count
+
+
+def _column_order(importer: Importer, key: str) -> int:
+    for index, column in enumerate(importer.columns):
+        if column.key == key:
+            return index
+    return len(importer.columns)
+
+
+def _error_dict(error: CellError, headers: dict[str, str]) -> dict:
+    return {"row": error.row, "column": headers.get(error.column, error.column),
+            "value": error.value, "message": error.message}
+
+
+def _error_report(errors: list[CellError], headers: dict[str, str]) -> bytes:
+    """The downloadable list of problems: row, column, value (masked), what to do."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Problems"))
+    for letter, width in zip("ABCD", (8, 16, 24, 80), strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A2"
+    sheet.append(header_cells(sheet, [_("Row"), _("Column"), _("Value"), _("Problem")]))
+    for error in errors:
+        sheet.append(text_cells(sheet, [error.row, headers.get(error.column, error.column),
+                                         error.value, error.message]))
+    return save_to_bytes(workbook)
+
+
+# --- The template -------------------------------------------------------------------------
+
+def template_workbook(importer: Importer) -> bytes:
+    """An empty ledger with the expected headers, an example row and an explanation sheet."""
+    from openpyxl.styles import Font, PatternFill
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = str(importer.label)[:31]
+    bold = Font(bold=True)
+    required_fill = PatternFill("solid", fgColor="FDE2E1")
+    for index, column in enumerate(importer.columns, start=1):
+        letter = get_column_letter(index)
+        cell = sheet.cell(row=1, column=index, value=column.header())
+        cell.font = bold
+        if column.required:
+            cell.fill = required_fill
+        sheet.column_dimensions[letter].width = column.width
+        if column.text:
+            # Typed as text so that Excel keeps every digit of an 18-digit number.
+            for row in range(2, 1002):
+                sheet.cell(row=row, column=index).number_format = "@"
+    for row_index, example in enumerate(importer.example_rows(), start=2):
+        for index, value in enumerate(example, start=1):
+            sheet.cell(row=row_index, column=index, value=value)
+    sheet.freeze_panes = "A2"
+
+    notes = workbook.create_sheet(_("Instructions"))
+    notes.append([_("Column"), _("Also accepted"), _("Required"), _("What to enter")])
+    for cell in notes[1]:
+        cell.font = bold
+    for column in importer.columns:
+        notes.append([column.header(), " / ".join([column.zh, column.en, *column.aliases]),
+                      _("yes") if column.required else "", str(column.help)])
+    for letter, width in zip("ABCD", (14, 40, 8, 90), strict=True):
+        notes.column_dimensions[letter].width = width
+    notes.append([])
+    notes.append([_("Only the first sheet is read. Delete the example row before importing. "
+                    "At most %(max)s rows per file.") % {"max": f"{MAX_ROWS:,}"}])
+    return save_to_bytes(workbook)
+
+
+# --- The export -----------------------------------------------------------------------------
+
+def process_export(job_id: int) -> None:
+    """Run one export job to the end (the background task calls this)."""
+    job = ExportJob.objects.select_related("created_by").get(pk=job_id)
+    if job.status != JobStatus.QUEUED:
+        return
+    with translation.override(job.language), request_context.acting_as(job.created_by):
+        _update(job, status=JobStatus.RUNNING, started_at=timezone.now(), message="")
+        try:
+            _run_export(job)
+        except (ValidationError, PermissionError, LookupError) as exc:
+            message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else ""
+            _finish(job, JobStatus.FAILED,
+                    _("The export could not run: %(why)s") % {
+                        "why": message or _("you may no longer export this list.")})
+        except Exception:
+            logger.exception("export job %s failed", job.pk)
+            _finish(job, JobStatus.FAILED,
+                    _("The export stopped because of an unexpected error. Try again; if it "
+                      "happens again, tell your administrator."))
+
+
+def _run_export(job: ExportJob) -> None:
+    exporter = registry.get_exporter(job.kind)
+    user = job.created_by
+    if user is None or not exportable(user, exporter):
+        raise PermissionError
+    queryset = exporter.queryset(user, filters_from(job.filters))
+    total = queryset.count()
+    _update(job, total_rows=total, processed_rows=0)
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(str(exporter.label)[:31])
+    for index, column in enumerate(exporter.columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    sheet.freeze_panes = "A2"
+    sheet.append(header_cells(sheet, [c.header() for c in exporter.columns]))
+    count = 0
+    for values in exporter.rows(queryset):
+        sheet.append(text_cells(sheet, values))
+        count += 1
+        if count % PROGRESS_EVERY == 0:
+            _update(job, processed_rows=count, total_rows=max(total, count))
+    with tempfile.TemporaryFile() as handle:
+        workbook.save(handle)
+        handle.seek(0)
+        job.result.save(f"{uuid.uuid4().hex}.xlsx", File(handle), save=False)
+    _update(job, result=job.result.name)
+    audit.record(AuditAction.EXPORT, job, jurisdiction=job.jurisdiction,
+                 note=f"{job.kind}: {count} rows; filters: {job.filters_text or '-'}; job {job.pk}")
+    _finish(job, JobStatus.DONE, _("Exported %(n)d rows.") % {"n": count},
+            processed_rows=count, total_rows=count)
+
+
+def download_name(job) -> str:
+    """File name offered to the browser, e.g. ``people_20200218_1530.xlsx``."""
+    stamp = timezone.localtime(job.created_at).strftime("%Y%m%d_%H%M")
+    if isinstance(job, ImportJob):
+        return f"{job.kind}_errors_{stamp}.xlsx"
+    return f"{job.kind}_{stamp}.xlsx"

@@ -1,0 +1,22 @@
+"""Background tasks for ledgers, run by the task worker (``shoumen db_worker``).
+
+Tests use the immediate backend, which runs them inside ``enqueue``.
+"""
+
+from django_tasks import task
+
+
+@task()
+def import_ledger(job_id: int) -> None:
+    """Check and import one uploaded ledger (see services.process_import)."""
+    from .services import process_import
+
+    process_import(job_id)
+
+
+@task()
+def export_ledger(job_id: int) -> None:
+    """Write one export to an .xlsx file (see services.process_export)."""
+    from .services import process_export
+
+    process_export(job_id)
