@@ -86,6 +86,22 @@ def check_upload(upload) -> None:
         raise ValidationError(problem, code="not_xlsx")
 
 
+def body_too_large(request) -> str | None:
+    """The message for a request body (multipart upload) over the limit, judged from its
+    Content-Length before anything is read; None if it is within the limit."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    limit = settings.MAX_UPLOAD_BYTES
+    # The multipart envelope adds a little around the file itself.
+    if length > limit + 64 * 1024:
+        return _("The file is %(size)s; files up to %(limit)s can be imported. Split the ledger "
+                 "into smaller files and upload them one at a time.") % {
+            "size": filesizeformat(length), "limit": filesizeformat(limit)}
+    return None
+
+
 def importable_nodes(user, importer: Importer):
     """Jurisdictions ``user`` may import ``importer``'s ledger into."""
     from shoumen.geo.models import Node

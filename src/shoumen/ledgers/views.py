@@ -58,9 +58,15 @@ def import_start(request, kind):
     importer = _importer(kind)
     if not scope_for(request.user).can(importer.capability):
         return _denied(request, importer.capability)
-    form = ImportForm(request.POST or None, request.FILES or None, user=request.user,
-                      importer=importer)
-    if request.method == "POST" and form.is_valid():
+    too_large = request.method == "POST" and services.body_too_large(request)
+    if too_large:
+        # Refused before the body is parsed: a huge upload is never spooled or stored.
+        form = ImportForm(user=request.user, importer=importer)
+        form.add_error(None, too_large)
+    else:
+        form = ImportForm(request.POST or None, request.FILES or None, user=request.user,
+                          importer=importer)
+    if request.method == "POST" and not too_large and form.is_valid():
         try:
             job = services.start_import(
                 actor=request.user, kind=kind, upload=form.cleaned_data["file"],

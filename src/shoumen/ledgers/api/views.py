@@ -1,8 +1,9 @@
 """Ledger imports and exports over the API.
 
 POST a file to ``imports/`` (202, then poll the job), POST filters to ``exports/`` (202, then
-poll and download). Jobs and their files belong to the user who started them: anyone else
-gets a 404.
+poll and download). Jobs belong to the user who started them; administrators may follow any
+job. Files (error reports, exports) are served to the job's creator only. Anyone else gets a
+404, the same as for a job that does not exist.
 """
 
 from django.http import FileResponse, Http404
@@ -12,7 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -74,7 +75,11 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return ImportJob.objects.none()
         user = self.request.user
-        return ImportJob.objects.for_user(user).filter(created_by=user)
+        jobs = ImportJob.objects.for_user(user)
+        # Lists and files: the user's own jobs only; administrators may open anyone's job.
+        if self.action != "retrieve":
+            jobs = jobs.filter(created_by=user)
+        return jobs
 
     @extend_schema(
         summary="Upload a ledger to import", tags=TAGS, request={"multipart/form-data":
@@ -84,6 +89,9 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             403: OpenApiResponse(description="Your role may not import this ledger.")},
     )
     def create(self, request):
+        too_large = services.body_too_large(request)
+        if too_large:  # refused before the body is parsed
+            raise ValidationError({"file": [too_large]})
         serializer = ImportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -119,7 +127,11 @@ class ExportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return ExportJob.objects.none()
         user = self.request.user
-        return ExportJob.objects.for_user(user).filter(created_by=user)
+        jobs = ExportJob.objects.for_user(user)
+        # Lists and files: the user's own jobs only; administrators may open anyone's job.
+        if self.action != "retrieve":
+            jobs = jobs.filter(created_by=user)
+        return jobs
 
     @extend_schema(
         summary="Export a list to .xlsx", tags=TAGS, request=ExportRequestSerializer,
