@@ -78,6 +78,14 @@ def style_form(form):
     return form
 
 
+def checkbox_dropdown(form, name: str) -> None:
+    """Show a multiple-choice filter as a dropdown of checkboxes (a listbox is clumsy on phones)."""
+    field = form.fields[name]
+    widget = forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
+    widget.choices = list(field.choices)
+    field.widget = widget
+
+
 def add_service_errors(form, exc) -> None:
     """Put a service's ValidationError on the form: by field where the form has that field."""
     if hasattr(exc, "error_dict"):

@@ -57,7 +57,7 @@ def node_list(request):
     nodes = _with_counts(Node.objects.visible_to(user)).order_by("path")
     filterset = NodeFilter(request.GET or None, queryset=nodes, request=request)
     filterset.filters["parent"].queryset = Node.objects.visible_to(user).order_by("path")
-    style_form(filterset.form)
+    style_form(filterset.form).fields["q"].help_text = _("Name or code")
     page = paginate(request, filterset.qs, NODE_PAGE_SIZE)
     top = _top_depth(user)
     for node in page.object_list:
@@ -97,7 +97,7 @@ def place_list(request):
     places = Place.objects.visible_to(user).select_related("jurisdiction", "building")
     filterset = PlaceFilter(request.GET or None, queryset=places, request=request)
     filterset.filters["node"].queryset = Node.objects.visible_to(user).order_by("path")
-    style_form(filterset.form)
+    style_form(filterset.form).fields["q"].help_text = _("Name, address or property company")
     page = paginate(request, filterset.qs)
     can_create = Node.objects.visible_to(user, "geo.edit").exists()
     return list_response(request, "geo/place_list.html", "geo/_place_table.html",

@@ -18,6 +18,7 @@ from shoumen.core.models import AuditEvent
 from shoumen.core.scoping import scope_for
 from shoumen.core.views import (
     add_service_errors,
+    checkbox_dropdown,
     forbidden,
     list_response,
     optional_url,
@@ -59,7 +60,7 @@ def person_list(request):
     people = _visible(request).select_related("jurisdiction__parent").prefetch_related("tags")
     filterset = PersonFilter(request.GET or None, queryset=people, request=request)
     form = style_form(filterset.form)
-    form.fields["status"].widget.attrs["size"] = 3
+    checkbox_dropdown(form, "status")
     page = paginate(request, filterset.qs)
 
     querystring = request.GET.copy()

@@ -39,7 +39,7 @@ def enterprise_list(request):
     filterset.filters["node"].queryset = Node.objects.visible_to(user, "enterprises.view").order_by("path")
     filterset.filters["building"].queryset = (Place.objects.visible_to(user, "geo.view")
                                               .filter(kind=PlaceKind.BUILDING).order_by("name"))
-    style_form(filterset.form)
+    style_form(filterset.form).fields["q"].help_text = _("Name or credit code")
     page = paginate(request, filterset.qs)
     can_create = Node.objects.visible_to(user, "enterprises.edit").exists()
     return list_response(request, "resumption/enterprise_list.html",
