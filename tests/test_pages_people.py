@@ -107,6 +107,17 @@ def test_filter_by_status_and_tag(world, login, zhang):
     assert "赵六" in body and "张三" not in body
     body = c.get(reverse("people:list"), {"key_person": "true"}).content.decode()
     assert wang.name in body and "赵六" not in body
+    r = c.get(reverse("people:list"), {"status": ["home_observation", "normal"]})
+    assert {p.name for p in r.context["page_obj"]} == {"张三", "王五", "赵六"}
+    assert "2 chosen" in r.content.decode()  # the status dropdown says how many are ticked
+
+
+def test_empty_states(world, login):
+    c = login(world.worker_a)
+    body = c.get(reverse("people:list"), {"q": "", "key_person": "unknown"}).content.decode()
+    assert "No people registered in your jurisdictions yet." in body and "data-empty-state" in body
+    body = c.get(reverse("people:list"), {"q": "nobody"}).content.decode()
+    assert "Nobody matches these filters." in body
 
 
 def test_list_sorting_by_ordering_param(world, login):

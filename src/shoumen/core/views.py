@@ -50,8 +50,9 @@ def wants_partial(request) -> bool:
 def list_response(request, template: str, partial: str, context: dict):
     """Render the whole list page, or only its results partial when htmx asks for it."""
     partial_only = wants_partial(request)
-    filtered = any(value for key, values in request.GET.lists() if key not in {"page", "ordering"}
-                   for value in values)
+    # "unknown" is what an untouched yes/no filter submits.
+    filtered = any(value not in {"", "unknown"} for key, values in request.GET.lists()
+                   if key not in {"page", "ordering"} for value in values)
     response = render(request, partial if partial_only else template,
                       {**context, "partial": partial_only, "filtered": filtered})
     # Same URL, two bodies: caches must key on the htmx header.
