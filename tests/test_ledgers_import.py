@@ -478,3 +478,14 @@ def test_make_people_workbook_is_valid_and_distinct(world, tmp_path):
                                     upload=SimpleUploadedFile("p.xlsx", fh.read()),
                                     jurisdiction=world.community_a)
     assert job.status == JobStatus.DONE and job.created_rows == 150, job.message
+
+
+def test_elderly_residents_and_unknown_regions(world):
+    # 370103 (市中区) exists since 1983; people born before hold it too.
+    elderly = fake.id_number("370103", date(1938, 2, 1), 5)
+    unknown = fake.id_number("370199", date(1990, 1, 1), 6)  # province known, county not
+    rows = [["王奶奶", elderly, "", A, "", "", "", ""], ["某人", unknown, "", A, "", "", "", ""]]
+    job = run_import(world.worker_a, world.community_a, rows, mode="good_rows")
+    assert job.created_rows == 1 and Person.objects.get().birth_date == date(1938, 2, 1)
+    assert job.errors_preview[0]["row"] == 3
+    assert "region code 370199" in job.errors_preview[0]["message"]
