@@ -489,3 +489,12 @@ def test_elderly_residents_and_unknown_regions(world):
     assert job.created_rows == 1 and Person.objects.get().birth_date == date(1938, 2, 1)
     assert job.errors_preview[0]["row"] == 3
     assert "region code 370199" in job.errors_preview[0]["message"]
+
+
+def test_the_upload_is_deleted_once_processed(world, settings):
+    for rows in ([row(1)], [row(2, phone="1")]):
+        job = run_import(world.worker_a, world.community_a, rows)
+        assert job.file.name == ""
+    uploads = settings.MEDIA_ROOT / "ledgers" / "imports"
+    assert not any(p.is_file() for p in uploads.rglob("*"))
+    assert job.error_report  # the masked report stays

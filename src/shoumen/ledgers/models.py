@@ -120,7 +120,8 @@ class ImportJob(Job):
     ``error_report`` (row, column, value masked, how to fix it).
     """
 
-    file = models.FileField(_("file"), upload_to="ledgers/imports/%Y/%m/")
+    # Deleted (and emptied) once the job has run: the upload holds personal data in plain text.
+    file = models.FileField(_("file"), upload_to="ledgers/imports/%Y/%m/", blank=True)
     original_name = models.CharField(_("file name"), max_length=255)
     mode = models.CharField(_("mode"), max_length=20, choices=ImportMode.choices,
                             default=ImportMode.ALL_OR_NOTHING)

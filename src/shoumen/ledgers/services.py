@@ -330,6 +330,24 @@ def process_import(job_id: int) -> None:
                     _("The import stopped because of an unexpected error; nothing was imported. "
                       "Try again; if it happens again, send the file to your administrator."),
                     created_rows=0)
+        finally:
+            _discard_upload(job)
+
+
+def _discard_upload(job: ImportJob) -> None:
+    """Delete the uploaded workbook once it has been processed: it holds full ID and phone
+    numbers in plain text, which the registry keeps only encrypted. The error report (masked)
+    and the job's counts remain."""
+    name = job.file.name
+    if not name:
+        return
+    try:
+        job.file.storage.delete(name)
+    except OSError:
+        logger.warning("import job %s: could not delete the upload %s", job.pk, name,
+                       exc_info=True)
+        return
+    _update(job, file="")
 
 
 def _run_import(job: ImportJob) -> None:

@@ -75,6 +75,7 @@ class PersonRow:
 
     name: str
     id_number: str
+    id_index: str
     phone: str
     node_id: int
     address: str
@@ -155,7 +156,7 @@ class PeopleImporter(Importer):
 
         raw_id = values.get("id_number")
         id_text = _text(raw_id)
-        id_number = ""
+        id_number = index = ""
         try:
             id_number = pii.validate_id_number(id_text)
         except ValidationError as exc:
@@ -239,13 +240,13 @@ class PeopleImporter(Importer):
 
         if errors:
             return None, errors
-        return PersonRow(name, id_number, phone, node_id, address, household, kind,
+        return PersonRow(name, id_number, index, phone, node_id, address, household, kind,
                          tuple(tag_ids)), []
 
     def validate_chunk(self, ctx, rows):
         # One query per chunk: which of these ID numbers are registered already (anywhere,
         # since an ID number is unique in the whole registry)?
-        by_index = {pii.blind_index("id", record.id_number): (row, record) for row, record in rows}
+        by_index = {record.id_index: (row, record) for row, record in rows}
         existing = Person.objects.filter(id_number_index__in=list(by_index)).values_list(
             "id_number_index", flat=True)
         errors = []
