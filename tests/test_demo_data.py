@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command, get_commands
 from django.core.management.base import CommandError
+from django.db import connection
 from django.test import RequestFactory
 from stdnum.cn import uscc
 
@@ -178,13 +179,32 @@ def test_demo_world_accounts_and_scoping():
 
 
 @pytest.mark.django_db
-def test_same_seed_same_people_in_the_database():
-    run("--residents", "200", "--seed", "5")
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_same_seed_same_people_in_the_database(jobs):
+    # jobs=2 builds rows in worker processes on PostgreSQL; the result must not change.
+    run("--residents", "200", "--seed", "5", "--jobs", str(jobs))
     masked = list(Person.objects.order_by("household", "id")
                   .values_list("name", "id_number_masked", "household"))
     expected = [(p.name, pii.mask_id_number(p.id_number), p.household)
                 for p in generate_residents(5, _slots_from_db(), 200)]
     assert sorted(masked) == sorted(expected)
+
+
+def _index_definitions():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'people_person'")
+        return sorted(cursor.fetchall())
+
+
+@pytest.mark.django_db
+def test_postgresql_load_keeps_every_index():
+    if connection.vendor != "postgresql":
+        pytest.skip("the COPY path with index rebuild is PostgreSQL's")
+    before = _index_definitions()
+    assert len(before) > 3
+    run("--residents", "300", "--jobs", "2")
+    assert _index_definitions() == before
+    assert Person.objects.count() == 300
 
 
 def _slots_from_db():

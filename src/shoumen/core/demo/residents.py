@@ -12,9 +12,12 @@ Instead the command writes one ``import`` audit event summarising what was seede
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -67,7 +70,7 @@ class Slot:
     weight: float = 1.0
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ResidentSpec:
     """One generated person, ready to become a Person row."""
 
@@ -324,8 +327,119 @@ class SeedStats:
     by_tag: dict[str, int] = field(default_factory=dict)
 
 
+def _person_for(spec: ResidentSpec, node_id: int, now: datetime):
+    """An unsaved Person for ``spec``, its numbers set through the model's own setters."""
+    from shoumen.people.models import Person
+
+    person = Person()
+    person.jurisdiction_id = node_id
+    person.kind = spec.kind
+    person.address = spec.address
+    person.household = spec.household
+    person.name = spec.name
+    person.name_initials, person.name_pinyin = name_keys(spec.name)
+    person.set_id_number(spec.id_number)
+    person.set_phone(spec.phone)
+    person.created_at = person.updated_at = now
+    if spec.history:
+        person.status = spec.status
+        person.status_since = now - timedelta(days=spec.history[-1][1])
+    else:
+        person.status_since = now
+    return person
+
+
+# Per-process state of the row builders (set in the parent too when running in-process).
+_BUILDER: dict = {}
+
+
+def _builder_init(node_ids: dict[int, int], now: datetime, attnames: list[str]) -> None:
+    _BUILDER.update(node_ids=node_ids, now=now, attnames=attnames)
+
+
+def _build_rows(chunk: list[ResidentSpec]) -> list[tuple]:
+    """COPY values (every concrete column but the id) for a chunk of specs. Runs in a worker
+    process: encryption is the costliest step of seeding and parallelises perfectly."""
+    node_ids, now, attnames = _BUILDER["node_ids"], _BUILDER["now"], _BUILDER["attnames"]
+    rows = []
+    for spec in chunk:
+        person = _person_for(spec, node_ids[spec.slot], now)
+        rows.append(tuple(getattr(person, a) for a in attnames))
+    return rows
+
+
+@contextmanager
+def _secondary_indexes_dropped(table: str):
+    """PostgreSQL: drop the table's plain indexes for a bulk load and rebuild them after.
+
+    Index upkeep cost ~50 µs a row during COPY; building each index once at the end is a
+    fraction of that. Indexes that back a constraint (primary key, unique ID-number index)
+    stay, so uniqueness is still enforced row by row. All inside the caller's transaction: on
+    failure the drops roll back with everything else.
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT i.relname, pg_get_indexdef(i.oid)
+               FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+               WHERE x.indrelid = %s::regclass
+                 AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)""",
+            [table],
+        )
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+    yield
+    with connection.cursor() as cursor:
+        # Foreign keys are checked at commit (DEFERRABLE INITIALLY DEFERRED); PostgreSQL will
+        # not build an index over rows with checks pending, so run those checks now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        for _, definition in indexes:
+            cursor.execute(definition)
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+
+
+def _copy_rows(rows: list[tuple]) -> list[int]:
+    """PostgreSQL: take ids from the table's sequence and load the rows with COPY.
+
+    Measured at a million residents, bulk_create spent ~230 µs a row building and sending
+    its INSERT; COPY of the same values takes under a tenth of that.
+    """
+    from django.db import connection
+
+    from shoumen.people.models import Person
+
+    meta = Person._meta
+    qn = connection.ops.quote_name
+    columns = [meta.pk.column] + [f.column for f in meta.concrete_fields if not f.primary_key]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(rows)],
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+        sql = f"COPY {qn(meta.db_table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
+        with cursor.cursor.copy(sql) as copy:
+            for pk, row in zip(ids, rows, strict=True):
+                copy.write_row((pk, *row))
+    return ids
+
+
+def _chunks(specs: Iterable[ResidentSpec], size: int) -> Iterator[list[ResidentSpec]]:
+    chunk = []
+    for spec in specs:
+        chunk.append(spec)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def seed_residents(specs: Iterable[ResidentSpec], *, nodes: dict, tags: dict, actor,
-                   now: datetime, batch_size: int = 5000,
+                   now: datetime, batch_size: int = 5000, jobs: int = 1,
                    progress: Callable[[int, float], None] | None = None,
                    progress_every: int = 100_000) -> SeedStats:
     """Insert the specs as Person rows (with tags and status history) in batches.
@@ -335,29 +449,40 @@ def seed_residents(specs: Iterable[ResidentSpec], *, nodes: dict, tags: dict, ac
     audit event. Numbers are set through Person.set_id_number / set_phone (encrypted, blind
     indexed, masked); names get the same pinyin keys as Person.set_name, computed once per
     distinct name.
+
+    Rows go in with bulk_create; on PostgreSQL with COPY instead (same values), the plain
+    indexes rebuilt at the end, and with ``jobs`` > 1 the rows are built (encrypted) in that
+    many worker processes while this one generates and loads. Output does not depend on
+    ``jobs``: the specs are generated here, in order.
     """
+    from django.db import connection
+
     from shoumen.people.models import Person, StatusChange
 
     stats = SeedStats()
     started = time.perf_counter()
     households: set[str] = set()
-    batch: list[tuple[Person, ResidentSpec]] = []
     next_report = progress_every
+    node_ids = {key: node.pk for key, node in nodes.items()}
+    through = Person.tags.through
 
-    def flush():
-        people = Person.objects.bulk_create([p for p, _ in batch], batch_size=batch_size)
-        through = Person.tags.through
+    def link(chunk: list[ResidentSpec], ids: list[int]) -> None:
+        nonlocal next_report
         links, changes, stamps = [], [], []
-        for person, spec in zip(people, (s for _, s in batch), strict=True):
+        for spec, pk in zip(chunk, ids, strict=True):
             for code in spec.tags:
-                links.append(through(person_id=person.pk, persontag_id=tags[code].pk))
+                links.append(through(person_id=pk, persontag_id=tags[code].pk))
+                stats.by_tag[code] = stats.by_tag.get(code, 0) + 1
+            stats.tagged += bool(spec.tags)
             previous = "normal"
             for to_status, days, reason in spec.history:
-                changes.append(StatusChange(person_id=person.pk, from_status=previous,
+                changes.append(StatusChange(person_id=pk, from_status=previous,
                                             to_status=to_status, reason=reason,
                                             changed_by=actor))
                 stamps.append(now - timedelta(days=days))
                 previous = to_status
+            stats.observation += spec.status == "home_observation"
+            households.add(spec.household)
         if links:
             through.objects.bulk_create(links, batch_size=batch_size)
         if changes:
@@ -369,36 +494,41 @@ def seed_residents(specs: Iterable[ResidentSpec], *, nodes: dict, tags: dict, ac
             for stamp, pks in by_time.items():
                 StatusChange.objects.filter(pk__in=pks).update(changed_at=stamp)
         stats.status_changes += len(changes)
-        batch.clear()
-
-    for spec in specs:
-        person = Person(jurisdiction=nodes[spec.slot], kind=spec.kind, address=spec.address,
-                        household=spec.household)
-        person.name = spec.name
-        person.name_initials, person.name_pinyin = name_keys(spec.name)
-        person.set_id_number(spec.id_number)
-        person.set_phone(spec.phone)
-        if spec.history:
-            person.status = spec.status
-            person.status_since = now - timedelta(days=spec.history[-1][1])
-            if spec.status == "home_observation":
-                stats.observation += 1
-        else:
-            person.status_since = now
-        batch.append((person, spec))
-        stats.people += 1
-        households.add(spec.household)
-        if spec.tags:
-            stats.tagged += 1
-            for code in spec.tags:
-                stats.by_tag[code] = stats.by_tag.get(code, 0) + 1
-        if len(batch) >= batch_size:
-            flush()
+        stats.people += len(chunk)
         if progress and stats.people >= next_report:
             progress(stats.people, time.perf_counter() - started)
             next_report += progress_every
-    if batch:
-        flush()
+
+    if connection.vendor != "postgresql":
+        for chunk in _chunks(specs, batch_size):
+            people = Person.objects.bulk_create(
+                [_person_for(spec, node_ids[spec.slot], now) for spec in chunk],
+                batch_size=batch_size)
+            link(chunk, [p.pk for p in people])
+    else:
+        attnames = [f.attname for f in Person._meta.concrete_fields if not f.primary_key]
+        initargs = (node_ids, now, attnames)
+        with _secondary_indexes_dropped(Person._meta.db_table):
+            if jobs <= 1:
+                _builder_init(*initargs)
+                for chunk in _chunks(specs, batch_size):
+                    link(chunk, _copy_rows(_build_rows(chunk)))
+            else:
+                # Forked workers only compute; they never touch the database connection.
+                pool = multiprocessing.get_context("fork").Pool(jobs, _builder_init, initargs)
+                try:
+                    pending: deque = deque()
+                    for chunk in _chunks(specs, batch_size):
+                        pending.append((chunk, pool.apply_async(_build_rows, (chunk,))))
+                        if len(pending) > 2 * jobs:  # bounded: generation waits for workers
+                            done, result = pending.popleft()
+                            link(done, _copy_rows(result.get()))
+                    while pending:
+                        done, result = pending.popleft()
+                        link(done, _copy_rows(result.get()))
+                finally:
+                    pool.terminate()
+                    pool.join()
     stats.households = len(households)
     stats.seconds = time.perf_counter() - started
     return stats

@@ -11,6 +11,7 @@ Residents (and the generated city's nodes and checkpoints) are bulk-inserted wit
 audit rows, by design; one ``import`` audit event records what was seeded.
 """
 
+import os
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -50,13 +51,19 @@ class Command(BaseCommand):
                                  "with 1,000,000 residents")
         parser.add_argument("--residents", type=int, default=None,
                             help="number of residents (default 3,000 for demo, 1,000,000 for city)")
+        parser.add_argument("--jobs", type=int, default=None,
+                            help="worker processes that encrypt residents' numbers on PostgreSQL "
+                                 "(default: one per CPU for city scale, none for demo)")
         parser.add_argument("--if-empty", action="store_true",
                             help="do nothing if the database already has jurisdictions")
 
-    def handle(self, *args, seed, scale, residents, if_empty, **options):
+    def handle(self, *args, seed, scale, residents, jobs, if_empty, **options):
         total = DEFAULT_RESIDENTS[scale] if residents is None else residents
         if total < 0:
             raise CommandError("--residents must be 0 or more.")
+        if jobs is None:
+            jobs = (os.cpu_count() or 1) if scale == "city" else 1
+        self._jobs = max(1, jobs)
         if Node._meta.db_table not in connection.introspection.table_names():
             raise CommandError("The database has no tables yet: run `shoumen migrate` first.")
         if Node.objects.exists():
@@ -114,7 +121,8 @@ class Command(BaseCommand):
             self.stdout.flush()
 
         stats = seed_residents(generate_residents(seed, slots, total), nodes=nodes, tags=tags,
-                               actor=admin, now=timezone.now(), progress=progress)
+                               actor=admin, now=timezone.now(), jobs=self._jobs,
+                               progress=progress)
         note += (f"; {stats.people} residents in {stats.households} households, "
                  f"{stats.tagged} tagged, {stats.status_changes} status changes "
                  "(bulk-inserted without per-row audit)")
