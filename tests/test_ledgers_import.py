@@ -378,9 +378,12 @@ def test_too_many_rows_fails_with_a_clear_message(world, monkeypatch):
     assert Person.objects.count() == 0
 
 
-def test_too_many_rows_detected_from_the_sheet_size(world, monkeypatch):
+def test_row_limit_counts_filled_rows_not_the_sheet_size(world, monkeypatch):
     monkeypatch.setattr(services, "MAX_ROWS", 5)
-    job = run_import(world.worker_a, world.community_a, [row(1)] + [[None] * 8] * 3 + [["x"]] * 6)
+    job = run_import(world.worker_a, world.community_a, [row(1)] + [[None] * 8] * 30 + [row(2)])
+    assert job.status == JobStatus.DONE and job.created_rows == 2
+    job = run_import(world.worker_a, world.community_a,
+                     [row(3)] + [[None] * 8] * 3 + [["x"]] * 6, mode="good_rows")
     assert job.status == JobStatus.FAILED and "more than 5 rows" in job.message
 
 
@@ -498,3 +501,13 @@ def test_the_upload_is_deleted_once_processed(world, settings):
     uploads = settings.MEDIA_ROOT / "ledgers" / "imports"
     assert not any(p.is_file() for p in uploads.rglob("*"))
     assert job.error_report  # the masked report stays
+
+
+def test_fast_pinyin_keys_match_the_search_keys():
+    from shoumen.people.ledger import GIVEN, SURNAMES, _pinyin_keys
+    from shoumen.people.search import initials_of, pinyin_of
+
+    names = [s + g for s in SURNAMES for g in GIVEN[:8]] + [
+        "单于长乐", "曾重阳", "张三丰", "Tom", "王-小明", "李·娜", "欧阳娜娜", "吕", "𠀀字"]
+    for name in names:
+        assert _pinyin_keys(name) == (initials_of(name), pinyin_of(name)), name

@@ -413,9 +413,9 @@ def _check_rows(job, importer: Importer, ctx: ImportContext, sheet):
     rows = sheet.iter_rows(values_only=True)
     header_row, columns, headers = _read_header(rows, importer)
     ctx.data["_headers"] = headers
-    estimate = max((sheet.max_row or 0) - header_row, 0)
-    if estimate > MAX_ROWS:
-        raise LedgerFileError(_too_many_rows_message())
+    # The sheet's recorded size is only an estimate for the progress bar (blank and formatted
+    # rows count in it); the row limit is enforced on the rows actually read.
+    estimate = min(max((sheet.max_row or 0) - header_row, 0), MAX_ROWS)
     _update(job, total_rows=estimate, processed_rows=0)
     importer.begin(ctx)
 
@@ -457,7 +457,8 @@ def _check_rows(job, importer: Importer, ctx: ImportContext, sheet):
             if len(pending) >= chunk:
                 flush()
         if count % PROGRESS_EVERY == 0:
-            _update(job, processed_rows=count, total_rows=max(estimate, count))
+            # Without a recorded size the total is unknown until the end (0: "unknown").
+            _update(job, processed_rows=count, total_rows=max(estimate, count) if estimate else 0)
     if pending:
         flush()
     if count == 0:
