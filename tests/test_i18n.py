@@ -236,14 +236,28 @@ def test_language_switch_in_the_footer_sticks(client):
     assert "登录" in client.get("/login/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
 
-def test_person_name_has_its_own_word(world, client):
-    """A person's "Name" is 姓名, a place's or an enterprise's is 名称 (msgctxt "person")."""
-    from tests.factories import person
+def test_a_person_has_a_xingming_a_place_or_enterprise_a_mingcheng(world, client):
+    """The English "Name" is 姓名 for a person (by default and with msgctxt "person") and 名称 with
+    msgctxt "place" or "enterprise"."""
+    from tests.factories import enterprise, person
 
     person(world.worker_a, world.community_a, "张三")
-    client.force_login(world.worker_a)
+    enterprise(world.community_a, "泉客厅")
+    client.force_login(world.admin)
     with translation.override("zh-hans"):
+        assert translation.gettext("Name") == "姓名"
         assert translation.pgettext("person", "Name") == "姓名"
-        assert translation.gettext("Name") == "名称"
-    page = client.get("/people/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert "姓名" in page and "张三" in page
+        assert translation.pgettext("place", "Name") == "名称"
+        assert translation.pgettext("enterprise", "Name") == "名称"
+    for url, word, other in [("/people/", "姓名", "名称"), ("/places/", "名称", "姓名"),
+                             ("/places/list/", "名称", "姓名"), ("/enterprises/", "名称", "姓名"),
+                             ("/people/new/", "姓名", "名称")]:
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        assert word in page and other not in page, url
+
+
+@pytest.mark.django_db
+def test_language_menu_names_each_language_in_itself(client):
+    for accept in ("zh-hans", "en"):
+        page = client.get("/login/", HTTP_ACCEPT_LANGUAGE=accept).content.decode()
+        assert ">简体中文</option>" in page and ">English</option>" in page
