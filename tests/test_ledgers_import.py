@@ -511,3 +511,20 @@ def test_fast_pinyin_keys_match_the_search_keys():
         "单于长乐", "曾重阳", "张三丰", "Tom", "王-小明", "李·娜", "欧阳娜娜", "吕", "𠀀字"]
     for name in names:
         assert _pinyin_keys(name) == (initials_of(name), pinyin_of(name)), name
+
+
+def test_benchmark_helper_times_the_import_beside_openpyxl(world, tmp_path):
+    from shoumen.ledgers.benchmark import time_import
+    from shoumen.people.ledger import make_people_workbook
+
+    path = tmp_path / "bench.xlsx"
+    make_people_workbook(path, 80, community=A)
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size" if connection.vendor == "sqlite" else "SELECT 1")
+        before = cursor.fetchone()[0]
+    result = time_import(path, user=world.worker_a, jurisdiction=world.community_a)
+    assert result["status"] == "done" and result["rows"] == result["created"] == 80
+    assert result["openpyxl_seconds"] > 0 and result["ratio"] > 0
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size" if connection.vendor == "sqlite" else "SELECT 1")
+        assert cursor.fetchone()[0] == before  # the bigger import cache is given back

@@ -38,7 +38,7 @@ def time_import(path: str | Path, *, user, jurisdiction, kind: str = "people",
     that is rolled back afterwards.
     """
     path = Path(path)
-    read_seconds, rows = openpyxl_read_seconds(path)
+    first_read, rows = openpyxl_read_seconds(path)
     with path.open("rb") as handle:
         job = ImportJob(kind=kind, mode=mode, jurisdiction=jurisdiction, created_by=user,
                         original_name=path.name)
@@ -47,6 +47,9 @@ def time_import(path: str | Path, *, user, jurisdiction, kind: str = "people",
     start = time.perf_counter()
     process_import(job.pk)
     import_seconds = time.perf_counter() - start
+    # The ceiling is read before and after the import and the faster kept, so a busy moment
+    # on a shared machine cannot flatter the ratio.
+    read_seconds = min(first_read, openpyxl_read_seconds(path)[0])
     job.refresh_from_db()
     return {
         "rows": rows - 1, "created": job.created_rows, "status": job.status,

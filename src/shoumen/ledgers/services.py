@@ -21,6 +21,7 @@ list page, personal numbers are masked, and it is audited (``AuditAction.EXPORT`
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
@@ -32,7 +33,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import QueryDict
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
@@ -391,7 +392,7 @@ def _run_import(job: ImportJob) -> None:
         return
 
     _update(job, message=_("Writing %(n)d rows…") % {"n": len(records)})
-    with transaction.atomic():
+    with _large_write_cache(), transaction.atomic():
         created = importer.write(ctx, records)
         audit.record(
             AuditAction.IMPORT, job, jurisdiction=job.jurisdiction,
@@ -405,6 +406,28 @@ def _run_import(job: ImportJob) -> None:
     else:
         message = _("Imported all %(created)d rows.") % {"created": created}
     _finish(job, JobStatus.DONE, message, created_rows=created)
+
+
+@contextlib.contextmanager
+def _large_write_cache(kib: int = 64 * 1024):
+    """On SQLite, a bigger page cache while one transaction inserts 100,000 rows.
+
+    The default 2 MB cannot hold the indexes being filled (blind indexes are random keys), so
+    SQLite spills and re-reads pages: 100,000 people took half as long again. The previous
+    size is restored afterwards; PostgreSQL needs nothing here.
+    """
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        previous = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = -{int(kib)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
 def _check_rows(job, importer: Importer, ctx: ImportContext, sheet):
