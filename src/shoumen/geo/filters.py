@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from shoumen.core.scoping import subtree_q
+from shoumen.core.widgets import FastSelect
 
 from .models import Node, NodeKind, Place, PlaceKind
 
@@ -24,6 +25,7 @@ class PlaceFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=PlaceKind.choices)
     node = django_filters.ModelChoiceFilter(label=_("Jurisdiction"), method="in_subtree",
+                                            widget=FastSelect,
                                             field_name="jurisdiction",
                                             queryset=Node.objects.all())
     ordering = django_filters.OrderingFilter(label=_("Sort by"),

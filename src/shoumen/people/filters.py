@@ -4,6 +4,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from shoumen.core.scoping import subtree_q
+from shoumen.core.widgets import FastSelect
 from shoumen.geo.models import Node
 
 from .models import Person, PersonKind, PersonStatus, PersonTag
@@ -15,6 +16,7 @@ class PersonFilter(django_filters.FilterSet):
                                   help_text=_("Name, pinyin initials, address, or the last "
                                               "digits of the ID or phone number"))
     node = django_filters.ModelChoiceFilter(label=_("Community / grid"), method="in_subtree",
+                                            widget=FastSelect,
                                             field_name="jurisdiction",
                                             queryset=Node.objects.all())
     status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=PersonStatus.choices)

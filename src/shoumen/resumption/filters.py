@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from shoumen.core.scoping import subtree_q
+from shoumen.core.widgets import FastSelect
 from shoumen.geo.models import Node
 
 from .models import Enterprise, EnterpriseStatus
@@ -12,6 +13,7 @@ class EnterpriseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     status = django_filters.ChoiceFilter(label=_("Status"), choices=EnterpriseStatus.choices)
     node = django_filters.ModelChoiceFilter(label=_("Jurisdiction"), method="in_subtree",
+                                            widget=FastSelect,
                                             field_name="jurisdiction",
                                             queryset=Node.objects.all())
     ordering = django_filters.OrderingFilter(label=_("Sort by"),
