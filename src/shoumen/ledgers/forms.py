@@ -12,10 +12,13 @@ from .services import check_upload, importable_nodes
 
 
 class NodeChoiceField(forms.ModelChoiceField):
-    """Jurisdictions indented by depth, so the tree reads like a tree on a phone too."""
+    """Jurisdictions indented by depth below the user's top node, so the tree reads like a
+    tree on a phone too."""
+
+    top_depth = 1
 
     def label_from_instance(self, obj):
-        return f"{'· ' * max(obj.depth - 1, 0)}{obj.name}"
+        return f"{'· ' * max(obj.depth - self.top_depth, 0)}{obj.name}"
 
 
 class ImportForm(forms.Form):
@@ -39,6 +42,7 @@ class ImportForm(forms.Form):
         top = nodes.first()  # the top of the user's own jurisdiction
         if top is not None:
             self.fields["jurisdiction"].initial = top.pk
+            self.fields["jurisdiction"].top_depth = top.depth
         style_form(self)
 
     def clean_file(self):

@@ -18,7 +18,6 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from pypinyin import lazy_pinyin
 
 from shoumen.core import audit, pii
 from shoumen.core.scoping import subtree_q
@@ -27,7 +26,7 @@ from shoumen.ledgers.registry import CellError, Column, Exporter, ImportContext,
 from . import fake
 from .filters import PersonFilter
 from .models import Person, PersonKind, PersonStatus, PersonTag
-from .search import initials_of, pinyin_of
+from .search import pinyin_keys
 
 # Chinese words used for the kinds in field ledgers, besides the codes and the labels.
 KIND_WORDS = {
@@ -277,7 +276,7 @@ class PeopleImporter(Importer):
                 name = record.name
                 keys = names.get(name)
                 if keys is None:
-                    keys = names[name] = _pinyin_keys(name)
+                    keys = names[name] = pinyin_keys(name)
                 # What Person.set_name does, with the pinyin looked up once per distinct name.
                 person.name = name
                 person.name_initials, person.name_pinyin = keys
@@ -297,24 +296,6 @@ class PeopleImporter(Importer):
     def example_rows(self):
         return [["张三", fake.id_number("370103", date(1985, 3, 7), 1), "13800000001",
                  "370103001001", "泺源街道文化西路1号1单元101", "0001", "户籍居民", ""]]
-
-
-HAN_ONLY = re.compile(r"[\u4e00-\u9fff]+")
-
-
-def _pinyin_keys(name: str) -> tuple[str, str]:
-    """(initials, full pinyin) of a name, exactly as search.initials_of / pinyin_of give them.
-
-    For a name of common Chinese characters only, the initials are the first letters of the
-    full pinyin's syllables, so one pypinyin call serves both; anything else takes the two
-    calls.
-    """
-    if HAN_ONLY.fullmatch(name):
-        syllables = lazy_pinyin(name)
-        if len(syllables) == len(name) and all(s.isascii() and s.isalpha() for s in syllables):
-            full = "".join(syllables).lower()
-            return "".join(s[0] for s in syllables).lower(), full
-    return initials_of(name), pinyin_of(name)
 
 
 class PeopleExporter(Exporter):
