@@ -60,28 +60,29 @@ class Person(AuditedModel):
     come from the ID number. Set numbers with :meth:`set_id_number` / :meth:`set_phone`.
     """
 
+    # Indexed by the (jurisdiction, name) index below, which also serves the foreign key.
     jurisdiction = models.ForeignKey("geo.Node", verbose_name=_("community / grid"),
-                                     on_delete=models.PROTECT, related_name="people")
-    name = models.CharField(_("name"), max_length=50, db_index=True)
-    name_initials = models.CharField(_("pinyin initials"), max_length=50, db_index=True,
-                                     editable=False)
+                                     on_delete=models.PROTECT, related_name="people",
+                                     db_index=False)
+    name = models.CharField(_("name"), max_length=50)
+    name_initials = models.CharField(_("pinyin initials"), max_length=50, editable=False)
     name_pinyin = models.CharField(_("pinyin"), max_length=200, editable=False)
     kind = models.CharField(_("kind"), max_length=20, choices=PersonKind.choices,
                             default=PersonKind.RESIDENT)
     id_number_encrypted = models.TextField(editable=False, blank=True)
-    id_number_index = models.CharField(max_length=64, unique=True, null=True, editable=False)
+    id_number_index = models.CharField(max_length=64, null=True, editable=False)
     id_number_masked = models.CharField(_("ID number"), max_length=18, blank=True,
                                         editable=False)
     phone_encrypted = models.TextField(editable=False, blank=True)
-    phone_index = models.CharField(max_length=64, db_index=True, null=True, editable=False)
+    phone_index = models.CharField(max_length=64, null=True, editable=False)
     phone_masked = models.CharField(_("phone"), max_length=20, blank=True, editable=False)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
-    household = models.CharField(_("household no."), max_length=40, blank=True, db_index=True,
+    household = models.CharField(_("household no."), max_length=40, blank=True,
                                  help_text=_("People with the same number live together."))
     status = models.CharField(_("status"), max_length=24, choices=PersonStatus.choices,
-                              default=PersonStatus.NORMAL, db_index=True)
+                              default=PersonStatus.NORMAL)
     status_since = models.DateTimeField(_("status since"), null=True, blank=True)
     tags = models.ManyToManyField(PersonTag, verbose_name=_("tags"), blank=True,
                                   related_name="people")
@@ -98,10 +99,21 @@ class Person(AuditedModel):
         verbose_name = _("person")
         verbose_name_plural = _("people")
         ordering = ["name_pinyin", "id"]
+        # Indexes are declared here, not with db_index, so that PostgreSQL gets no second
+        # pattern-ops index per text column: each index costs every insert (imports of 100 k).
+        constraints = [
+            models.UniqueConstraint(fields=["id_number_index"], name="people_person_unique_id_number"),
+        ]
         indexes = [
             models.Index(fields=["jurisdiction", "name"]),
             # The list's default order: lets "first page of everyone I can see" stop early.
             models.Index(fields=["name_pinyin", "id"], name="people_person_pinyin_idx"),
+            # Prefix search on initials ("zs"): pattern ops on PostgreSQL, plain elsewhere.
+            models.Index(fields=["name_initials"], name="people_person_initials_idx",
+                         opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["phone_index"], name="people_person_phone_idx"),
+            models.Index(fields=["household"], name="people_person_household_idx"),
+            models.Index(fields=["status"], name="people_person_status_idx"),
         ]
 
     def __str__(self):
