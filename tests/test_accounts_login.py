@@ -52,3 +52,10 @@ def test_nav_shows_each_role_its_modules(world, client):
     client.force_login(world.admin)
     html = client.get("/").content.decode()
     assert 'data-module="audit"' in html and 'data-module="admin"' in html
+
+
+def test_ledgers_in_nav_for_those_who_export(world, client):
+    client.force_login(world.worker_a)
+    assert 'data-module="ledgers"' in client.get("/").content.decode()
+    client.force_login(world.volunteer)
+    assert 'data-module="ledgers"' not in client.get("/").content.decode()

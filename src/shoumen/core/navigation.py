@@ -23,6 +23,7 @@ MODULES = [
     Module("people", _("People"), "people:list", "people.view"),
     Module("places", _("Jurisdictions & places"), "geo:node-list", "geo.view"),
     Module("enterprises", _("Enterprises"), "resumption:enterprise-list", "enterprises.view"),
+    Module("ledgers", _("Ledgers"), "ledgers:jobs", "people.export"),
     Module("audit", _("Audit trail"), "core:audit-list", "audit.view"),
 ]
 
