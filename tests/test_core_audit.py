@@ -102,3 +102,36 @@ def test_bad_input_writes_nothing(world):
         services.create_person(actor=world.worker_b, jurisdiction=world.community_a, name="越权",
                                id_number="")
     assert (Person.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_bulk_created_objects_are_audited_as_a_save_would(world):
+    """record_bulk_create writes, per object, the row the save signal writes: same snapshot
+    (masked numbers only), actor, request id, object and jurisdiction (also when the model
+    names its own, like a node)."""
+    from shoumen.core import audit
+
+    with request_context.acting_as(world.worker_a, request_id="req-bulk"):
+        p = person(world.worker_a, world.community_a, "王五", phone="13812345678")
+        p.tags.set([PersonTag.objects.create(code="t", name="独居老人")])
+        spot = place(world.community_a, "绿地中心", property_company="绿地物业")
+        node = world.grid_a1
+        saved = {obj: events_for(obj).filter(action="create").last() for obj in (p, spot)}
+        count = AuditEvent.objects.count()
+        audit.record_bulk_create([p, spot, node], note="bulk test")
+    rows = list(AuditEvent.objects.order_by("id")[count:])
+    assert len(rows) == 3
+    for obj, row in zip((p, spot), rows[:2], strict=True):
+        signal_row = saved[obj]
+        for field in ("action", "actor", "actor_name", "content_type", "object_id",
+                      "object_repr", "jurisdiction", "before", "after"):
+            assert getattr(row, field) == getattr(signal_row, field), field
+        assert row.note == "bulk test" and row.request_id == "req-bulk"
+    assert rows[0].after["id_number_masked"] == p.id_number_masked
+    assert rows[0].after["phone_masked"] == "138****5678"
+    assert rows[0].after["birth_date"] == p.birth_date.isoformat()
+    dumped = str(rows[0].after)
+    assert "13812345678" not in dumped and p.id_number not in dumped
+    assert not {"id_number_encrypted", "id_number_index", "phone_encrypted",
+                "phone_index"} & set(rows[0].after)
+    assert rows[2].jurisdiction == node and rows[2].after == audit.snapshot(node)
+    assert rows[2].object_repr == str(node) and "path" not in rows[2].after

@@ -11,6 +11,7 @@ import random
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import attrgetter
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -19,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from shoumen.core import audit, pii
+from shoumen.core import audit, bulk, pii
 from shoumen.core.scoping import subtree_q
 from shoumen.ledgers.registry import CellError, Column, Exporter, ImportContext, Importer, register
 
@@ -69,18 +70,23 @@ COLUMNS = (
 )
 
 
+# The Person columns a checked row carries, in the order of PersonRow.values; the write adds
+# status_since, and bulk.insert_objects the auto timestamps. Every other field gets its default.
+NUMBER_FIELDS = ("id_number_encrypted", "id_number_index", "id_number_masked", "gender",
+                 "birth_date", "phone_encrypted", "phone_index", "phone_masked")
+ROW_FIELDS = ("jurisdiction_id", "name", "name_initials", "name_pinyin", "kind", "address",
+              "household", "status", *NUMBER_FIELDS, "status_since")
+_numbers_of = attrgetter(*NUMBER_FIELDS)
+
+
 @dataclass(slots=True)
 class PersonRow:
-    """One checked row, ready to be written."""
+    """One checked row, ready to be written: its Person values already computed (numbers
+    encrypted, blind-indexed and masked, pinyin keys), all but ``status_since``."""
 
-    name: str
-    id_number: str
     id_index: str
-    phone: str
-    node_id: int
-    address: str
-    household: str
-    kind: str
+    id_masked: str
+    values: tuple
     tag_ids: tuple[int, ...]
 
 
@@ -139,6 +145,10 @@ class PeopleImporter(Importer):
             tags=tags, tag_names=sorted(PersonTag.objects.values_list("name", flat=True)),
             default_node=job.jurisdiction.pk if job.jurisdiction.pk in by_code.values() else None,
             seen={},  # blind index -> first row with that ID number
+            # A Person whose own setters compute each good row's numbers, so an import stores
+            # exactly what create_person stores, without a model instance per row.
+            scratch=Person(),
+            pinyin={},  # name -> (initials, pinyin): names repeat, pinyin is costly
         )
 
     def validate_row(self, ctx, row, values):
@@ -154,9 +164,9 @@ class PeopleImporter(Importer):
         elif len(name) > 50:
             problem("name", name[:20] + "…", _("The name is longer than 50 characters."))
 
+        scratch = data["scratch"]
         raw_id = values.get("id_number")
         id_text = _text(raw_id)
-        id_number = index = ""
         try:
             id_number = pii.validate_id_number(id_text)
         except ValidationError as exc:
@@ -166,10 +176,11 @@ class PeopleImporter(Importer):
                                    "number: format the column as Text and type the ID again.")
             problem("id_number", _masked(pii.normalize_id_number(id_text)), message)
         else:
-            index = pii.blind_index("id", id_number)
+            scratch.set_id_number(id_number)  # encrypted, blind index, masked, gender, birth
+            index = scratch.id_number_index
             first = data["seen"].get(index)
             if first is not None:
-                problem("id_number", pii.mask_id_number(id_number),
+                problem("id_number", scratch.id_number_masked,
                         _("The same ID number is already in row %(row)d; each person may appear "
                           "only once. Remove one of the rows.") % {"row": first})
             else:
@@ -240,8 +251,13 @@ class PeopleImporter(Importer):
 
         if errors:
             return None, errors
-        return PersonRow(name, id_number, index, phone, node_id, address, household, kind,
-                         tuple(tag_ids)), []
+        scratch.set_phone(phone)
+        keys = data["pinyin"].get(name)
+        if keys is None:
+            keys = data["pinyin"][name] = pinyin_keys(name)  # what Person.set_name computes
+        values = (node_id, name, *keys, kind, address, household, PersonStatus.NORMAL.value,
+                  *_numbers_of(scratch))
+        return PersonRow(index, scratch.id_number_masked, values, tuple(tag_ids)), []
 
     def validate_chunk(self, ctx, rows):
         # One query per chunk: which of these ID numbers are registered already (anywhere,
@@ -253,42 +269,26 @@ class PeopleImporter(Importer):
         for index in existing:
             row, record = by_index[index]
             errors.append(CellError(
-                row, "id_number", pii.mask_id_number(record.id_number),
+                row, "id_number", record.id_masked,
                 _("This ID number is already registered; the person exists, so remove the row "
                   "(change their details on their page instead).")))
         return errors
 
     def write(self, ctx, records):
-        nodes = ctx.data["nodes"]
-        now = timezone.now()
+        now = (timezone.now(),)  # status_since
         note = f"import job {ctx.job.pk}"
         through = Person.tags.through
-        # Pinyin is a costly part of a row; names repeat in a community.
-        names: dict[str, tuple[str, str]] = {}
         created = 0
         for start in range(0, len(records), self.chunk_size):
             chunk = records[start:start + self.chunk_size]
-            people = []
-            for record in chunk:
-                person = Person(jurisdiction=nodes[record.node_id], kind=record.kind,
-                                address=record.address, household=record.household,
-                                status=PersonStatus.NORMAL, status_since=now)
-                name = record.name
-                keys = names.get(name)
-                if keys is None:
-                    keys = names[name] = pinyin_keys(name)
-                # What Person.set_name does, with the pinyin looked up once per distinct name.
-                person.name = name
-                person.name_initials, person.name_pinyin = keys
-                person.set_id_number(record.id_number)
-                person.set_phone(record.phone)
-                people.append(person)
-            Person.objects.bulk_create(people)
-            links = [through(person_id=person.pk, persontag_id=tag_id)
-                     for person, record in zip(people, chunk, strict=True)
+            people = bulk.new_objects(Person, [record.values + now for record in chunk],
+                                      ROW_FIELDS)
+            bulk.insert_objects(people)
+            links = [(person.pk, tag_id) for person, record in zip(people, chunk, strict=True)
                      for tag_id in record.tag_ids]
             if links:
-                through.objects.bulk_create(links)
+                bulk.insert_rows(through, links, fields=("person_id", "persontag_id"),
+                                 returning_ids=False)
             audit.record_bulk_create(people, note=note)
             created += len(people)
         return created

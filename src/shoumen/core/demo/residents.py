@@ -3,7 +3,7 @@
 :func:`generate_residents` is pure: from a seed and a list of :class:`Slot` (grids to fill)
 it yields :class:`ResidentSpec` values with no database access, so the same seed always gives
 the same people (the tests compare two runs). :func:`seed_residents` turns the specs into
-:class:`~shoumen.people.models.Person` rows with ``bulk_create``.
+:class:`~shoumen.people.models.Person` rows with :mod:`shoumen.core.bulk`.
 
 Seeding bypasses the per-row audit trail by design: writing an audit row per generated person
 would double the work of a million-row benchmark load and record nothing a reviewer needs.
@@ -17,7 +17,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -25,6 +25,7 @@ from functools import cache
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
+from shoumen.core import bulk
 from shoumen.people import fake
 
 from . import names
@@ -358,7 +359,7 @@ def _builder_init(node_ids: dict[int, int], now: datetime, attnames: list[str]) 
 
 
 def _build_rows(chunk: list[ResidentSpec]) -> list[tuple]:
-    """COPY values (every concrete column but the id) for a chunk of specs. Runs in a worker
+    """Row values (every concrete column but the id) for a chunk of specs. Runs in a worker
     process: encryption is the costliest step of seeding and parallelises perfectly."""
     node_ids, now, attnames = _BUILDER["node_ids"], _BUILDER["now"], _BUILDER["attnames"]
     rows = []
@@ -401,32 +402,6 @@ def _secondary_indexes_dropped(table: str):
         cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
-def _copy_rows(rows: list[tuple]) -> list[int]:
-    """PostgreSQL: take ids from the table's sequence and load the rows with COPY.
-
-    Measured at a million residents, bulk_create spent ~230 µs a row building and sending
-    its INSERT; COPY of the same values takes under a tenth of that.
-    """
-    from django.db import connection
-
-    from shoumen.people.models import Person
-
-    meta = Person._meta
-    qn = connection.ops.quote_name
-    columns = [meta.pk.column] + [f.column for f in meta.concrete_fields if not f.primary_key]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, meta.pk.column, len(rows)],
-        )
-        ids = [pk for (pk,) in cursor.fetchall()]
-        sql = f"COPY {qn(meta.db_table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
-        with cursor.cursor.copy(sql) as copy:
-            for pk, row in zip(ids, rows, strict=True):
-                copy.write_row((pk, *row))
-    return ids
-
-
 def _chunks(specs: Iterable[ResidentSpec], size: int) -> Iterator[list[ResidentSpec]]:
     chunk = []
     for spec in specs:
@@ -450,10 +425,10 @@ def seed_residents(specs: Iterable[ResidentSpec], *, nodes: dict, tags: dict, ac
     indexed, masked); names get the same pinyin keys as Person.set_name, computed once per
     distinct name.
 
-    Rows go in with bulk_create; on PostgreSQL with COPY instead (same values), the plain
-    indexes rebuilt at the end, and with ``jobs`` > 1 the rows are built (encrypted) in that
-    many worker processes while this one generates and loads. Output does not depend on
-    ``jobs``: the specs are generated here, in order.
+    Rows go in with :func:`shoumen.core.bulk.insert_rows` (COPY on PostgreSQL, whose plain
+    indexes are dropped for the load and rebuilt at the end). With ``jobs`` > 1 the rows are
+    built (encrypted) in that many worker processes while this one generates and loads. Output
+    does not depend on ``jobs``: the specs are generated here, in order.
     """
     from django.db import connection
 
@@ -465,70 +440,60 @@ def seed_residents(specs: Iterable[ResidentSpec], *, nodes: dict, tags: dict, ac
     next_report = progress_every
     node_ids = {key: node.pk for key, node in nodes.items()}
     through = Person.tags.through
+    actor_id = actor.pk if actor is not None else None
 
-    def link(chunk: list[ResidentSpec], ids: list[int]) -> None:
+    def load(chunk: list[ResidentSpec], rows: list[tuple]) -> None:
         nonlocal next_report
-        links, changes, stamps = [], [], []
+        ids = bulk.insert_rows(Person, rows, fields=attnames)
+        links, changes = [], []
         for spec, pk in zip(chunk, ids, strict=True):
             for code in spec.tags:
-                links.append(through(person_id=pk, persontag_id=tags[code].pk))
+                links.append((pk, tags[code].pk))
                 stats.by_tag[code] = stats.by_tag.get(code, 0) + 1
             stats.tagged += bool(spec.tags)
             previous = "normal"
             for to_status, days, reason in spec.history:
-                changes.append(StatusChange(person_id=pk, from_status=previous,
-                                            to_status=to_status, reason=reason,
-                                            changed_by=actor))
-                stamps.append(now - timedelta(days=days))
+                # changed_at given, not auto_now_add: the steps happened days ago.
+                changes.append((pk, previous, to_status, reason, actor_id,
+                                now - timedelta(days=days)))
                 previous = to_status
             stats.observation += spec.status == "home_observation"
             households.add(spec.household)
-        if links:
-            through.objects.bulk_create(links, batch_size=batch_size)
-        if changes:
-            StatusChange.objects.bulk_create(changes, batch_size=batch_size)
-            # changed_at is auto_now_add: back-date the steps, one UPDATE per distinct time.
-            by_time: dict[datetime, list[int]] = {}
-            for change, stamp in zip(changes, stamps, strict=True):
-                by_time.setdefault(stamp, []).append(change.pk)
-            for stamp, pks in by_time.items():
-                StatusChange.objects.filter(pk__in=pks).update(changed_at=stamp)
+        bulk.insert_rows(through, links, fields=("person_id", "persontag_id"),
+                         returning_ids=False)
+        bulk.insert_rows(StatusChange, changes, returning_ids=False,
+                         fields=("person_id", "from_status", "to_status", "reason",
+                                 "changed_by_id", "changed_at"))
         stats.status_changes += len(changes)
         stats.people += len(chunk)
         if progress and stats.people >= next_report:
             progress(stats.people, time.perf_counter() - started)
             next_report += progress_every
 
-    if connection.vendor != "postgresql":
-        for chunk in _chunks(specs, batch_size):
-            people = Person.objects.bulk_create(
-                [_person_for(spec, node_ids[spec.slot], now) for spec in chunk],
-                batch_size=batch_size)
-            link(chunk, [p.pk for p in people])
-    else:
-        attnames = [f.attname for f in Person._meta.concrete_fields if not f.primary_key]
-        initargs = (node_ids, now, attnames)
-        with _secondary_indexes_dropped(Person._meta.db_table):
-            if jobs <= 1:
-                _builder_init(*initargs)
+    attnames = [f.attname for f in Person._meta.concrete_fields if not f.primary_key]
+    initargs = (node_ids, now, attnames)
+    postgresql = connection.vendor == "postgresql"
+    with _secondary_indexes_dropped(Person._meta.db_table) if postgresql else nullcontext():
+        if jobs <= 1:
+            _builder_init(*initargs)
+            for chunk in _chunks(specs, batch_size):
+                load(chunk, _build_rows(chunk))
+        else:
+            # Forked workers only compute; they never touch the database connection.
+            pool = multiprocessing.get_context("fork").Pool(jobs, _builder_init, initargs)
+            try:
+                pending: deque = deque()
                 for chunk in _chunks(specs, batch_size):
-                    link(chunk, _copy_rows(_build_rows(chunk)))
-            else:
-                # Forked workers only compute; they never touch the database connection.
-                pool = multiprocessing.get_context("fork").Pool(jobs, _builder_init, initargs)
-                try:
-                    pending: deque = deque()
-                    for chunk in _chunks(specs, batch_size):
-                        pending.append((chunk, pool.apply_async(_build_rows, (chunk,))))
-                        if len(pending) > 2 * jobs:  # bounded: generation waits for workers
-                            done, result = pending.popleft()
-                            link(done, _copy_rows(result.get()))
-                    while pending:
+                    pending.append((chunk, pool.apply_async(_build_rows, (chunk,))))
+                    if len(pending) > 2 * jobs:  # bounded: generation waits for workers
                         done, result = pending.popleft()
-                        link(done, _copy_rows(result.get()))
-                finally:
-                    pool.terminate()
-                    pool.join()
+                        load(done, result.get())
+                while pending:
+                    done, result = pending.popleft()
+                    load(done, result.get())
+            finally:
+                pool.terminate()
+                pool.join()
     stats.households = len(households)
     stats.seconds = time.perf_counter() - started
     return stats
