@@ -7,4 +7,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
+        from django.contrib import admin
+
         from . import audit  # noqa: F401  (connects the audit signal handlers)
+
+        admin.site.site_header = _("Shoumen administration")
+        admin.site.site_title = _("Shoumen administration")
+        admin.site.index_title = _("System administration")
