@@ -135,3 +135,14 @@ def test_bulk_created_objects_are_audited_as_a_save_would(world):
                 "phone_index"} & set(rows[0].after)
     assert rows[2].jurisdiction == node and rows[2].after == audit.snapshot(node)
     assert rows[2].object_repr == str(node) and "path" not in rows[2].after
+
+
+def test_changed_labels_are_field_names_users_know(world):
+    p = person(world.worker_a, world.community_a, "王五")
+    with request_context.acting_as(world.worker_a):
+        services.update_person(p, actor=world.worker_a, address="泺文路1号", jurisdiction=world.grid_a1)
+    from django.utils import translation
+
+    with translation.override("en"):
+        labels = events_for(p).get(action="update").changed_labels()
+    assert sorted(labels) == ["address", "community / grid"]

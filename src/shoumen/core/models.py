@@ -66,6 +66,24 @@ class AuditEvent(models.Model):
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.object_repr}"
 
+    def field_label(self, key: str) -> str:
+        """The audited model's name for a snapshot key (``jurisdiction_id`` → 社区/网格)."""
+        from django.core.exceptions import FieldDoesNotExist
+
+        model = self.content_type.model_class() if self.content_type_id else None
+        if model is None:
+            return key
+        for name in (key, key.removesuffix("_id")):
+            try:
+                return str(model._meta.get_field(name).verbose_name)
+            except FieldDoesNotExist:
+                continue
+        return key
+
+    def changed_labels(self) -> list[str]:
+        """Readable names of the fields an update changed."""
+        return [self.field_label(key) for key in (self.after or {})] if self.action == "update" else []
+
 
 class AuditedModel(models.Model):
     """Base for domain models: every create/update/delete writes an :class:`AuditEvent`.

@@ -5,6 +5,7 @@ Later apps add their module here; the nav, the home page and tests all read this
 
 from dataclasses import dataclass
 
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from .scoping import scope_for
@@ -18,6 +19,14 @@ class Module:
     capability: str | None  # None: superusers only
     icon: str = ""
 
+    @property
+    def url(self) -> str | None:
+        """The module's page, or None where this deployment's URLconf leaves it out."""
+        try:
+            return reverse(self.url_name)
+        except NoReverseMatch:
+            return None
+
 
 MODULES = [
     Module("people", _("People"), "people:list", "people.view"),
@@ -30,4 +39,5 @@ MODULES = [
 
 def modules_for(user) -> list[Module]:
     scope = scope_for(user)
-    return [m for m in MODULES if (scope.can(m.capability) if m.capability else user.is_superuser)]
+    return [m for m in MODULES
+            if (scope.can(m.capability) if m.capability else user.is_superuser) and m.url]

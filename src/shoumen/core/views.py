@@ -8,7 +8,6 @@ import json
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import JsonResponse
@@ -163,17 +162,6 @@ OBJECT_URLS = {
 }
 
 
-def _field_label(model, key: str) -> str:
-    if model is None:
-        return key
-    for name in (key, key.removesuffix("_id")):
-        try:
-            return str(model._meta.get_field(name).verbose_name)
-        except FieldDoesNotExist:
-            continue
-    return key
-
-
 def _show(value) -> str:
     if value is None:
         return "—"
@@ -188,12 +176,11 @@ def audit_rows(event) -> list[dict]:
     """Before/after as rows: one per field, with a readable label and whether it changed."""
     before = event.before if isinstance(event.before, dict) else {}
     after = event.after if isinstance(event.after, dict) else {}
-    model = event.content_type.model_class() if event.content_type_id else None
     rows = []
     for key in list(dict.fromkeys([*before, *after])):
         old, new = before.get(key), after.get(key)
         rows.append({
-            "key": key, "label": _field_label(model, key),
+            "key": key, "label": event.field_label(key),
             "before": _show(old) if key in before else "",
             "after": _show(new) if key in after else "",
             "changed": key in before and key in after and old != new,

@@ -88,7 +88,7 @@ def _detail_context(request, person: Person) -> dict:
         audit_events = (AuditEvent.objects
                         .filter(content_type=ContentType.objects.get_for_model(Person),
                                 object_id=str(person.pk))
-                        .order_by("-at", "-id")[:50])
+                        .select_related("actor", "content_type").order_by("-at", "-id")[:50])
     return {
         "person": person,
         "tags": person.tags.all(),
