@@ -123,3 +123,34 @@ def test_new_objects_are_complete_model_instances(world):
         assert getattr(built, field.attname) == getattr(reference, field.attname), field.name
     assert built.jurisdiction == world.community_a  # relations load as usual
     assert str(built) == "李四"
+
+
+def test_streamed_rows_carrying_their_ids(world):
+    ids = bulk.allocate_ids(PersonTag, 3)
+    assert len(ids) == 3 and len(set(ids)) == 3
+    made = []
+
+    def rows():
+        for pk in ids:
+            made.append(pk)
+            yield pk, f"s{pk}", f"流{pk}", True
+
+    assert bulk.insert_rows(PersonTag, rows(), fields=("id", "code", "name",
+                                                       "is_key_person")) == []
+    assert made == ids
+    assert sorted(PersonTag.objects.values_list("pk", flat=True)) == sorted(ids)
+    # Reserved ids are not handed out again.
+    assert bulk.allocate_ids(PersonTag, 1)[0] > max(ids)
+    assert PersonTag.objects.create(code="later", name="后来").pk > max(ids)
+
+
+def test_a_query_while_producing_rows_fails_instead_of_hanging(world):
+    def rows():
+        PersonTag.objects.count()  # would wait forever for the COPY on PostgreSQL
+        yield "x", "叉", True
+
+    with pytest.raises(RuntimeError, match="while the rows of a bulk insert"), \
+            transaction.atomic():
+        bulk.insert_rows(PersonTag, rows(), fields=("code", "name", "is_key_person"),
+                         returning_ids=False)
+    assert not PersonTag.objects.exists()

@@ -392,16 +392,17 @@ def test_row_limit_counts_filled_rows_not_the_sheet_size(world, monkeypatch):
 def test_a_crash_half_way_through_writing_leaves_nothing(world, monkeypatch):
     importer = registry.get_importer("people")
     monkeypatch.setattr(importer, "chunk_size", 10)
-    real = audit.record_bulk_create
+    real = audit.BulkCreateAudit.save
     calls = []
 
-    def crash_on_second_chunk(instances, note=""):
-        calls.append(len(instances))
+    def crash_on_second_chunk(self):
+        calls.append(len(self._rows))
         if len(calls) == 2:
             raise RuntimeError("disk full")
-        real(instances, note=note)
+        return real(self)
 
-    monkeypatch.setattr("shoumen.people.ledger.audit.record_bulk_create", crash_on_second_chunk)
+    # The second chunk's people are in, their audit rows not: all of it must go.
+    monkeypatch.setattr(audit.BulkCreateAudit, "save", crash_on_second_chunk)
     before = AuditEvent.objects.count()
     job = run_import(world.worker_a, world.community_a, [row(i) for i in range(30)])
     assert calls == [10, 10]
@@ -531,3 +532,102 @@ def test_benchmark_helper_times_the_import_beside_openpyxl(world, tmp_path):
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA cache_size" if connection.vendor == "sqlite" else "SELECT 1")
         assert cursor.fetchone()[0] == before  # the bigger import cache is given back
+
+
+def test_the_import_writes_every_column_of_a_person():
+    # A field added to Person must be given a value by the import (its COPY names columns).
+    from shoumen.people.ledger import WRITE_FIELDS
+
+    assert sorted(WRITE_FIELDS) == sorted(f.attname for f in Person._meta.concrete_fields)
+
+
+# --- large files: read in a second process, numbers encrypted while waiting for it ----------------
+
+@pytest.fixture
+def read_in_child(monkeypatch, tmp_path):
+    """Every upload counts as large (read by a forked process); returns the pids that opened
+    the workbook."""
+    import os
+
+    monkeypatch.setattr(services, "PARALLEL_READ_MIN_BYTES", 0)
+    log = tmp_path / "openers"
+    real_open = services._open_sheet
+
+    def open_sheet(job):
+        with log.open("a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return real_open(job)
+
+    monkeypatch.setattr(services, "_open_sheet", open_sheet)
+    return lambda: [int(pid) for pid in log.read_text().split()] if log.exists() else []
+
+
+def test_a_large_file_is_read_by_another_process_with_the_same_result(world, tags, read_in_child):
+    import os
+
+    rows = [row(i, name="张三丰" if i % 2 else "李四", tags="独居老人" if i == 3 else "")
+            for i in range(900)]  # two batches from the reading process
+    rows[7][1] = "370103199005171234"  # bad check digit
+    job = run_import(world.worker_a, world.community_a, rows, mode="good_rows")
+    assert read_in_child() and os.getpid() not in read_in_child()
+    assert job.status == JobStatus.DONE, job.message
+    assert (job.processed_rows, job.created_rows, job.error_rows) == (900, 899, 1)
+    assert job.errors_preview[0]["row"] == 9
+    p = Person.objects.get(id_number_index=pii.blind_index("id", valid_id(3)))
+    assert p.id_number == valid_id(3) and p.phone == fake.mobile(3)
+    assert p.name_pinyin == "zhangsanfeng" and [t.name for t in p.tags.all()] == ["独居老人"]
+    assert AuditEvent.objects.filter(action=AuditAction.CREATE,
+                                     content_type__model="person").count() == 899
+
+
+def test_problems_with_a_large_file_are_reported_as_for_a_small_one(world, read_in_child,
+                                                                      monkeypatch):
+    broken = _zip({"[Content_Types].xml": "<Types>spreadsheetml</Types>", "xl/workbook.xml": "<"})
+    job = run_import(world.worker_a, world.community_a, content=broken)
+    assert job.status == JobStatus.FAILED and "not an Excel .xlsx workbook" in job.message
+    job = run_import(world.worker_a, world.community_a, [row(1)], header=["姓名", "电话"])
+    assert job.status == JobStatus.FAILED and "Required column missing" in job.message
+    # The check stops early: the reading process is stopped, nothing is written.
+    monkeypatch.setattr(services, "MAX_ROWS", 5)
+    job = run_import(world.worker_a, world.community_a, [row(i) for i in range(2000)])
+    assert job.status == JobStatus.FAILED and "more than 5 rows" in job.message
+    assert Person.objects.count() == 0
+    assert len(read_in_child()) == 3
+
+
+def test_the_reading_process_failing_half_way_fails_the_job(world, read_in_child, monkeypatch):
+    def broken_rows(*args, **kwargs):
+        yield tuple(HEADER)
+        yield tuple(row(1))
+        raise ValueError("corrupt sheet XML")
+
+    monkeypatch.setattr("openpyxl.worksheet._read_only.ReadOnlyWorksheet.iter_rows", broken_rows)
+    job = run_import(world.worker_a, world.community_a, [row(i) for i in range(3)])
+    assert job.status == JobStatus.FAILED and "unexpected error" in job.message
+    assert Person.objects.count() == 0
+
+
+def test_prepared_and_unprepared_rows_are_written_alike(world):
+    """The people importer encrypts ahead of the write when it can (prepare); rows it did not
+    reach are encrypted by the write: both store the same."""
+    from shoumen.ledgers.registry import ImportContext
+
+    importer = registry.get_importer("people")
+    job = ImportJob(kind="people", jurisdiction=world.community_a, created_by=world.worker_a)
+    ctx = ImportContext(job=job, user=world.worker_a)
+    importer.begin(ctx)
+    cells = [dict(zip(["name", "id_number", "phone", "community"], row(i)[:4], strict=True))
+             for i in range(4)]
+    records = [importer.validate_row(ctx, n + 2, c)[0] for n, c in enumerate(cells)]
+    importer.prepare(ctx, records[:2])
+    assert records[0].numbers and records[1].numbers and records[2].numbers is None
+    job.save()
+    with request_context.acting_as(world.worker_a):
+        assert importer.write(ctx, records) == 4
+    for i in range(4):
+        p = Person.objects.get(id_number_index=pii.blind_index("id", valid_id(i)))
+        assert (p.id_number, p.phone, p.id_number_masked, p.phone_masked) == (
+            valid_id(i), fake.mobile(i), pii.mask_id_number(valid_id(i)),
+            pii.mask_phone(fake.mobile(i)))
+        assert p.phone_index == pii.blind_index("phone", fake.mobile(i))
+        assert p.birth_date == date(1990, 5, 17) and p.gender == pii.gender_from_id(valid_id(i))

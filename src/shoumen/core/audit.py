@@ -103,42 +103,62 @@ def _bulk_plan(model):
     return names, values, jurisdiction
 
 
-# The AuditEvent columns record_bulk_create fills (the others keep their defaults).
+# The AuditEvent columns BulkCreateAudit fills (the others keep their defaults).
 _BULK_FIELDS = ("at", "actor_id", "actor_name", "action", "content_type_id", "object_id",
                 "object_repr", "jurisdiction_id", "before", "after", "note", "request_id", "ip")
 
 
-def record_bulk_create(instances, note=""):
-    """Audit rows for objects inserted in bulk (``bulk_create``, :mod:`shoumen.core.bulk`),
-    which sends no signals: one ``create`` row per object, exactly as the save signal would
-    write it (same after-snapshot, actor, request id and jurisdiction), in a single insert.
+class BulkCreateAudit:
+    """The ``create`` audit rows of objects inserted in bulk (``bulk_create``,
+    :mod:`shoumen.core.bulk`), which sends no signals: per object exactly the row the save
+    signal would write (same after-snapshot, actor, request id and jurisdiction).
 
-    The context (actor, request) and each model's field list are looked up once, not per row.
+    The context (actor, request) is read when the recorder is made; each model's field list
+    once per model. :meth:`add` each object once it has its primary key (an importer adds
+    them while their rows stream to the database), :meth:`save` writes what was added.
     """
-    instances = list(instances)
-    if not instances:
-        return
-    ctx = request_context.current()
-    user = ctx.user if ctx else None
-    actor_id = user.pk if user else None
-    actor_name = (user.get_username() if user else "system")[:150]
-    request_id = ctx.request_id if ctx else ""
-    ip = ctx.ip if ctx else None
-    note = note[:500]
-    at = timezone.now()
-    rows = []
-    content_types = {}
-    for obj in instances:
+
+    def __init__(self, note: str = ""):
+        ctx = request_context.current()
+        user = ctx.user if ctx else None
+        self._context = (user.pk if user else None,
+                         (user.get_username() if user else "system")[:150])
+        self._request = (ctx.request_id if ctx else "", ctx.ip if ctx else None)
+        self._note = note[:500]
+        self._content_types: dict = {}
+        self._rows: list[tuple] = []
+
+    def add(self, obj) -> None:
+        """Build ``obj``'s row. No query for a model filed under its own ``jurisdiction``
+        foreign key (or none), so it may run while rows stream to the database."""
         model = type(obj)
         names, values, jurisdiction = _bulk_plan(model)
-        content_type = content_types.get(model)
-        if content_type is None:
-            content_type = content_types[model] = ContentType.objects.get_for_model(model).pk
         after = dict(zip(names, map(_json_value, values(obj)), strict=True))
-        rows.append((at, actor_id, actor_name, AuditAction.CREATE.value, content_type,
-                     str(obj.pk), str(obj)[:200], jurisdiction(obj) if jurisdiction else None,
-                     None, after, note, request_id, ip))
-    bulk.insert_rows(AuditEvent, rows, fields=_BULK_FIELDS, returning_ids=False)
+        self._rows.append((
+            model, *self._context, AuditAction.CREATE.value, str(obj.pk), str(obj)[:200],
+            jurisdiction(obj) if jurisdiction else None, None, after, self._note,
+            *self._request))
+
+    def save(self) -> int:
+        """Insert the rows added since the last save; returns how many."""
+        at = timezone.now()
+        rows, self._rows = self._rows, []
+        types = self._content_types
+        for model in {row[0] for row in rows} - types.keys():
+            types[model] = ContentType.objects.get_for_model(model).pk
+        bulk.insert_rows(
+            AuditEvent,
+            [(at, *row[1:4], types[row[0]], *row[4:]) for row in rows],
+            fields=_BULK_FIELDS, returning_ids=False)
+        return len(rows)
+
+
+def record_bulk_create(instances, note=""):
+    """Audit rows for objects inserted in bulk, one insert for all (see BulkCreateAudit)."""
+    recorder = BulkCreateAudit(note)
+    for obj in instances:
+        recorder.add(obj)
+    recorder.save()
 
 
 @receiver(pre_save)

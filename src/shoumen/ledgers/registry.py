@@ -112,6 +112,12 @@ class Importer:
         """Checks that need the database, for a chunk of good rows at once (a few queries)."""
         return []
 
+    # Overridden by importers whose records carry costly work (e.g. encryption) that write()
+    # would otherwise do; the pipeline runs it while it waits for the file to be read.
+    def prepare(self, ctx: ImportContext, records: list[Any]) -> None:
+        """Optionally do ahead of :meth:`write` per-record work that needs no database, on good
+        records, a few at a time; :meth:`write` must still do it for records not prepared."""
+
     def write(self, ctx: ImportContext, records: list[Any]) -> int:
         """Insert the good records in bulk and audit them; runs inside the import's single
         transaction, so an exception rolls back everything. Returns the number created."""

@@ -24,10 +24,13 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import multiprocessing
 import os
+import signal
 import tempfile
+import traceback
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.conf import settings
@@ -55,6 +58,11 @@ logger = logging.getLogger(__name__)
 
 MAX_ROWS = 200_000
 PROGRESS_EVERY = 1000
+# Uploads from this size on (about 5,000 rows of the people ledger) are read by a second
+# process while this one checks the rows (see _sheet_rows).
+PARALLEL_READ_MIN_BYTES = 256 * 1024
+READ_BATCH = 500  # rows per message from the reading process
+PREPARE_BATCH = 25  # records prepared at a time while waiting for the reading process
 PREVIEW_ERRORS = 100
 HEADER_SEARCH_ROWS = 10
 
@@ -260,6 +268,117 @@ def _close(workbook) -> None:
         handle.close()
 
 
+class _SheetRows:
+    """The rows of the job's sheet (``rows``, tuples of values), its recorded size (``size``,
+    None if the file does not say) and, when a second process reads the file, ``idle``: set it
+    to a function that does some useful work and says whether it did any, and it is called
+    whenever the next rows are not there yet."""
+
+    def __init__(self, size: int | None, rows: Iterator[tuple] | None = None):
+        self.size = size
+        self.rows = rows
+        self.idle: Callable[[], bool] | None = None
+
+
+@contextlib.contextmanager
+def _sheet_rows(job: ImportJob):
+    """A :class:`_SheetRows` of the job's file; LedgerFileError if it cannot be read.
+
+    openpyxl takes as long to parse a sheet as checking its rows takes, so a large upload is
+    read in a forked child process that streams the rows here in batches while this process
+    checks them: on two cores the check pass then lasts about as long as the parse alone. The
+    child only reads the file (it never touches the database connection it inherits) and is
+    killed if the check stops early.
+    """
+    if not _read_in_parallel(job):
+        workbook, sheet = _open_sheet(job)
+        try:
+            yield _SheetRows(sheet.max_row, sheet.iter_rows(values_only=True))
+        finally:
+            _close(workbook)
+        return
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    reader = context.Process(target=_read_in_child, args=(job, sender), daemon=True,
+                             name=f"ledger-import-{job.pk}-reader")
+    reader.start()
+    sender.close()
+    try:
+        kind, payload = _receive(receiver)
+        if kind == "file_error":
+            raise LedgerFileError(payload)
+        source = _SheetRows(payload)
+        source.rows = _received_rows(receiver, source)
+        yield source
+    finally:
+        if reader.is_alive():
+            reader.kill()
+        reader.join()
+        receiver.close()
+
+
+def _read_in_parallel(job: ImportJob) -> bool:
+    if ("fork" not in multiprocessing.get_all_start_methods()
+            or multiprocessing.current_process().daemon):  # daemons may not have children
+        return False
+    try:
+        return job.file.size >= PARALLEL_READ_MIN_BYTES
+    except (OSError, ValueError):
+        return False  # _open_sheet says what is wrong
+
+
+def _read_in_child(job: ImportJob, sender) -> None:
+    """The reading process: sends ("size", max_row), then ("rows", [tuples]) batches and
+    ("end", None); or ("file_error", message) / ("error", traceback)."""
+    # Default signal handling: a handler inherited from the parent (a task worker's graceful
+    # shutdown, say) must not keep this process alive.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        workbook, sheet = _open_sheet(job)
+    except LedgerFileError as exc:
+        sender.send(("file_error", str(exc)))
+        return
+    except Exception:  # noqa: BLE001 - reported to the parent, which fails the job
+        sender.send(("error", traceback.format_exc()))
+        return
+    try:
+        sender.send(("size", sheet.max_row))
+        batch = []
+        for values in sheet.iter_rows(values_only=True):
+            batch.append(values)
+            if len(batch) >= READ_BATCH:
+                sender.send(("rows", batch))
+                batch = []
+        sender.send(("rows", batch))
+        sender.send(("end", None))
+    except Exception:  # noqa: BLE001
+        sender.send(("error", traceback.format_exc()))
+    finally:
+        _close(workbook)
+
+
+def _receive(receiver) -> tuple[str, Any]:
+    try:
+        kind, payload = receiver.recv()
+    except EOFError:
+        raise RuntimeError("the process reading the workbook ended unexpectedly") from None
+    if kind == "error":
+        raise RuntimeError(f"reading the workbook failed:\n{payload}")
+    return kind, payload
+
+
+def _received_rows(receiver, source: _SheetRows) -> Iterator[tuple]:
+    while True:
+        if source.idle is not None:
+            while not receiver.poll() and source.idle():
+                pass
+        kind, payload = _receive(receiver)
+        if kind == "end":
+            return
+        yield from payload
+
+
 def _read_header(rows: Iterator[tuple], importer: Importer) -> tuple[int, dict[str, int],
                                                                        dict[str, str]]:
     """Find the header row among the first rows (ledgers often carry a title above it).
@@ -384,11 +503,8 @@ def _gc_paused():
 
 
 def _check_and_write(job: ImportJob, importer: Importer, ctx: ImportContext) -> None:
-    workbook, sheet = _open_sheet(job)
-    try:
-        records, errors, bad_rows, count = _check_rows(job, importer, ctx, sheet)
-    finally:
-        _close(workbook)
+    with _sheet_rows(job) as source:
+        records, errors, bad_rows, count = _check_rows(job, importer, ctx, source)
 
     errors.sort(key=lambda e: (e.row, _column_order(importer, e.column)))
     headers = ctx.data.get("_headers", {})
@@ -453,15 +569,15 @@ def _large_write_cache(kib: int = 64 * 1024):
             cursor.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
-def _check_rows(job, importer: Importer, ctx: ImportContext, sheet):
+def _check_rows(job, importer: Importer, ctx: ImportContext, source: _SheetRows):
     """The checking pass: every row validated, nothing written. Returns
     (good records, problems, set of bad row numbers, number of data rows)."""
-    rows = sheet.iter_rows(values_only=True)
+    rows = source.rows
     header_row, columns, headers = _read_header(rows, importer)
     ctx.data["_headers"] = headers
     # The sheet's recorded size is only an estimate for the progress bar (blank and formatted
     # rows count in it); the row limit is enforced on the rows actually read.
-    estimate = min(max((sheet.max_row or 0) - header_row, 0), MAX_ROWS)
+    estimate = min(max((source.size or 0) - header_row, 0), MAX_ROWS)
     _update(job, total_rows=estimate, processed_rows=0)
     importer.begin(ctx)
 
@@ -473,6 +589,22 @@ def _check_rows(job, importer: Importer, ctx: ImportContext, sheet):
     pending: list[tuple[int, Any]] = []
     chunk = importer.chunk_size
     count = 0
+
+    prepared = 0
+
+    def prepare_some() -> bool:
+        """While the next rows are being read: the importer's work ahead of the write on good
+        records (on the people ledger: encrypting their numbers)."""
+        nonlocal prepared
+        if prepared >= len(records):
+            return False
+        batch = records[prepared:prepared + PREPARE_BATCH]
+        importer.prepare(ctx, batch)
+        prepared += len(batch)
+        return True
+
+    if type(importer).prepare is not Importer.prepare:
+        source.idle = prepare_some
 
     def flush():
         problems = importer.validate_chunk(ctx, pending)

@@ -70,24 +70,38 @@ COLUMNS = (
 )
 
 
-# The Person columns a checked row carries, in the order of PersonRow.values; the write adds
-# status_since, and bulk.insert_objects the auto timestamps. Every other field gets its default.
+# The Person columns of an imported row, in the order PeopleImporter.write sends them: the
+# checked values (PersonRow.values), the numbers as Person's setters store them, then the
+# times and the note. Every concrete field of Person (tests check), so nothing is left unset.
+ROW_FIELDS = ("jurisdiction_id", "name", "name_initials", "name_pinyin", "kind", "address",
+              "household", "status")
 NUMBER_FIELDS = ("id_number_encrypted", "id_number_index", "id_number_masked", "gender",
                  "birth_date", "phone_encrypted", "phone_index", "phone_masked")
-ROW_FIELDS = ("jurisdiction_id", "name", "name_initials", "name_pinyin", "kind", "address",
-              "household", "status", *NUMBER_FIELDS, "status_since")
+WRITE_FIELDS = ("id", *ROW_FIELDS, *NUMBER_FIELDS, "status_since", "created_at", "updated_at",
+                "note")
 _numbers_of = attrgetter(*NUMBER_FIELDS)
 
 
 @dataclass(slots=True)
 class PersonRow:
-    """One checked row, ready to be written: its Person values already computed (numbers
-    encrypted, blind-indexed and masked, pinyin keys), all but ``status_since``."""
+    """One checked row, ready to be written: the values of ROW_FIELDS (pinyin keys included)
+    and the validated numbers; ``numbers`` holds the values of NUMBER_FIELDS once computed
+    (by :meth:`PeopleImporter.prepare` or the write)."""
 
+    id_number: str
     id_index: str
-    id_masked: str
+    phone: str
     values: tuple
     tag_ids: tuple[int, ...]
+    numbers: tuple | None = None
+
+
+def _numbers(person: Person, record: PersonRow) -> tuple:
+    """What Person.set_id_number and set_phone store for the record (encrypted, blind index,
+    masked, gender, birth date), computed by the model's own setters on ``person``."""
+    person.set_id_number(record.id_number)
+    person.set_phone(record.phone)
+    return _numbers_of(person)
 
 
 def _text(value: Any) -> str:
@@ -145,9 +159,6 @@ class PeopleImporter(Importer):
             tags=tags, tag_names=sorted(PersonTag.objects.values_list("name", flat=True)),
             default_node=job.jurisdiction.pk if job.jurisdiction.pk in by_code.values() else None,
             seen={},  # blind index -> first row with that ID number
-            # A Person whose own setters compute each good row's numbers, so an import stores
-            # exactly what create_person stores, without a model instance per row.
-            scratch=Person(),
             pinyin={},  # name -> (initials, pinyin): names repeat, pinyin is costly
         )
 
@@ -164,9 +175,9 @@ class PeopleImporter(Importer):
         elif len(name) > 50:
             problem("name", name[:20] + "…", _("The name is longer than 50 characters."))
 
-        scratch = data["scratch"]
         raw_id = values.get("id_number")
         id_text = _text(raw_id)
+        id_number = index = ""
         try:
             id_number = pii.validate_id_number(id_text)
         except ValidationError as exc:
@@ -176,11 +187,10 @@ class PeopleImporter(Importer):
                                    "number: format the column as Text and type the ID again.")
             problem("id_number", _masked(pii.normalize_id_number(id_text)), message)
         else:
-            scratch.set_id_number(id_number)  # encrypted, blind index, masked, gender, birth
-            index = scratch.id_number_index
+            index = pii.blind_index("id", id_number)
             first = data["seen"].get(index)
             if first is not None:
-                problem("id_number", scratch.id_number_masked,
+                problem("id_number", pii.mask_id_number(id_number),
                         _("The same ID number is already in row %(row)d; each person may appear "
                           "only once. Remove one of the rows.") % {"row": first})
             else:
@@ -251,13 +261,11 @@ class PeopleImporter(Importer):
 
         if errors:
             return None, errors
-        scratch.set_phone(phone)
         keys = data["pinyin"].get(name)
         if keys is None:
             keys = data["pinyin"][name] = pinyin_keys(name)  # what Person.set_name computes
-        values = (node_id, name, *keys, kind, address, household, PersonStatus.NORMAL.value,
-                  *_numbers_of(scratch))
-        return PersonRow(index, scratch.id_number_masked, values, tuple(tag_ids)), []
+        values = (node_id, name, *keys, kind, address, household, PersonStatus.NORMAL.value)
+        return PersonRow(id_number, index, phone, values, tuple(tag_ids)), []
 
     def validate_chunk(self, ctx, rows):
         # One query per chunk: which of these ID numbers are registered already (anywhere,
@@ -269,29 +277,53 @@ class PeopleImporter(Importer):
         for index in existing:
             row, record = by_index[index]
             errors.append(CellError(
-                row, "id_number", record.id_masked,
+                row, "id_number", pii.mask_id_number(record.id_number),
                 _("This ID number is already registered; the person exists, so remove the row "
                   "(change their details on their page instead).")))
         return errors
 
+    def prepare(self, ctx, records):
+        # Encryption is the costliest step of a row: done here while the pipeline waits for
+        # the file to be read, it is off the write's path.
+        person = ctx.data.setdefault("numbers", Person())  # only its setters are used
+        for record in records:
+            if record.numbers is None:
+                record.numbers = _numbers(person, record)
+
     def write(self, ctx, records):
-        now = (timezone.now(),)  # status_since
-        note = f"import job {ctx.job.pk}"
+        """Insert the people chunk by chunk, each with its tags and audit rows.
+
+        Numbers are encrypted by a Person's own setters (so an import stores exactly what
+        create_person stores): ahead of the write where :meth:`prepare` had the time, else
+        here, while the rows stream to the database. On PostgreSQL the work done per row here
+        (and building the audit rows) overlaps with the server storing the rows before it.
+        """
+        now = timezone.now()
+        tail = (now, now, now, "")  # status_since, created_at, updated_at, note
+        person = ctx.data.setdefault("numbers", Person())
+        make_person = bulk.object_maker(Person, WRITE_FIELDS)
         through = Person.tags.through
-        created = 0
+        ids = bulk.allocate_ids(Person, len(records))
+        trail = audit.BulkCreateAudit(note=f"import job {ctx.job.pk}")
+
+        def rows(chunk, chunk_ids, links):
+            for pk, record in zip(chunk_ids, chunk, strict=True):
+                numbers = record.numbers or _numbers(person, record)
+                row = (pk, *record.values, *numbers, *tail)
+                trail.add(make_person(row))
+                links.extend((pk, tag_id) for tag_id in record.tag_ids)
+                yield row
+
         for start in range(0, len(records), self.chunk_size):
             chunk = records[start:start + self.chunk_size]
-            people = bulk.new_objects(Person, [record.values + now for record in chunk],
-                                      ROW_FIELDS)
-            bulk.insert_objects(people)
-            links = [(person.pk, tag_id) for person, record in zip(people, chunk, strict=True)
-                     for tag_id in record.tag_ids]
+            links: list[tuple[int, int]] = []
+            bulk.insert_rows(Person, rows(chunk, ids[start:start + len(chunk)], links),
+                             fields=WRITE_FIELDS)
             if links:
                 bulk.insert_rows(through, links, fields=("person_id", "persontag_id"),
                                  returning_ids=False)
-            audit.record_bulk_create(people, note=note)
-            created += len(people)
-        return created
+            trail.save()
+        return len(records)
 
     def example_rows(self):
         return [["张三", fake.id_number("370103", date(1985, 3, 7), 1), "13800000001",
