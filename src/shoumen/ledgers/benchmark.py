@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from django.core.files import File
+from django.db import connection
 from openpyxl import load_workbook
 
 from .models import ImportJob, ImportMode
@@ -35,7 +36,7 @@ def time_import(path: str | Path, *, user, jurisdiction, kind: str = "people",
 
     Returns a dict with rows, created, status, message, openpyxl_seconds, import_seconds and
     ratio. The rows are really written: run it in a scratch database or inside a transaction
-    that is rolled back afterwards.
+    that is rolled back afterwards (the checks a commit would run are then timed too).
     """
     path = Path(path)
     first_read, rows = openpyxl_read_seconds(path)
@@ -46,6 +47,7 @@ def time_import(path: str | Path, *, user, jurisdiction, kind: str = "people",
         job.save()
     start = time.perf_counter()
     process_import(job.pk)
+    _run_deferred_checks()
     import_seconds = time.perf_counter() - start
     # The ceiling is read before and after the import and the faster kept, so a busy moment
     # on a shared machine cannot flatter the ratio.
@@ -58,3 +60,14 @@ def time_import(path: str | Path, *, user, jurisdiction, kind: str = "people",
         "ratio": round(import_seconds / read_seconds, 2) if read_seconds else None,
         "job": job.pk,
     }
+
+
+def _run_deferred_checks() -> None:
+    """Inside a caller's transaction (a benchmark that rolls back), run now what COMMIT would:
+    PostgreSQL checks foreign keys (DEFERRABLE INITIALLY DEFERRED) only at commit, ~4 s for
+    the ~400,000 references of 100,000 imported people and their audit rows, and the timing
+    must include them. Outside a transaction the import has committed and paid them."""
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
