@@ -631,3 +631,33 @@ def test_prepared_and_unprepared_rows_are_written_alike(world):
             pii.mask_phone(fake.mobile(i)))
         assert p.phone_index == pii.blind_index("phone", fake.mobile(i))
         assert p.birth_date == date(1990, 5, 17) and p.gender == pii.gender_from_id(valid_id(i))
+
+
+def test_many_numbers_left_to_encrypt_are_shared_with_a_helper_process(world, monkeypatch,
+                                                                       tmp_path):
+    import os
+    import time
+
+    from shoumen.people import ledger
+
+    monkeypatch.setattr(ledger, "ENCRYPT_HELPER_MIN", 0)
+    monkeypatch.setattr(ledger, "ENCRYPT_HELPER_BATCH", 10)
+    main, log = os.getpid(), tmp_path / "encrypted-by"
+    real = ledger._numbers
+
+    def numbers(person, record):
+        if os.getpid() == main:
+            time.sleep(0.002)  # the helper gets ahead
+        with log.open("a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return real(person, record)
+
+    monkeypatch.setattr(ledger, "_numbers", numbers)
+    job = run_import(world.worker_a, world.community_a, [row(i) for i in range(300)])
+    assert job.status == JobStatus.DONE and job.created_rows == 300, job.message
+    pids = {int(pid) for pid in log.read_text().split()}
+    assert len(pids) == 2 and main in pids
+    for i in (0, 150, 299):
+        p = Person.objects.get(id_number_index=pii.blind_index("id", valid_id(i)))
+        assert (p.id_number, p.phone, p.phone_masked) == (valid_id(i), fake.mobile(i),
+                                                          pii.mask_phone(fake.mobile(i)))

@@ -15,6 +15,11 @@ Guarantees of an import:
   Excel numbers it, the column header, the value (ID numbers masked) and how to fix it;
 * every created object gets its own audit row and the import one more (``AuditAction.IMPORT``).
 
+Speed: a large upload is parsed by openpyxl in a forked child process while this one checks
+the rows it streams (:func:`_sheet_rows`); an importer may use the moments it waits for rows
+(:meth:`~shoumen.ledgers.registry.Importer.prepare`) and :func:`forked_child` for its own work;
+writes go through :mod:`shoumen.core.bulk` (COPY on PostgreSQL).
+
 Guarantees of an export: it holds only rows the user may export under the same filters as the
 list page, personal numbers are masked, and it is audited (``AuditAction.EXPORT``).
 """
@@ -62,6 +67,7 @@ PROGRESS_EVERY = 1000
 # process while this one checks the rows (see _sheet_rows).
 PARALLEL_READ_MIN_BYTES = 256 * 1024
 READ_BATCH = 500  # rows per message from the reading process
+PIPE_BYTES = 1 << 20
 PREPARE_BATCH = 25  # records prepared at a time while waiting for the reading process
 PREVIEW_ERRORS = 100
 HEADER_SEARCH_ROWS = 10
@@ -297,29 +303,17 @@ def _sheet_rows(job: ImportJob):
         finally:
             _close(workbook)
         return
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    reader = context.Process(target=_read_in_child, args=(job, sender), daemon=True,
-                             name=f"ledger-import-{job.pk}-reader")
-    reader.start()
-    sender.close()
-    try:
+    with forked_child(_read_in_child, job, name=f"ledger-import-{job.pk}-reader") as receiver:
         kind, payload = _receive(receiver)
         if kind == "file_error":
             raise LedgerFileError(payload)
         source = _SheetRows(payload)
         source.rows = _received_rows(receiver, source)
         yield source
-    finally:
-        if reader.is_alive():
-            reader.kill()
-        reader.join()
-        receiver.close()
 
 
 def _read_in_parallel(job: ImportJob) -> bool:
-    if ("fork" not in multiprocessing.get_all_start_methods()
-            or multiprocessing.current_process().daemon):  # daemons may not have children
+    if not can_fork():
         return False
     try:
         return job.file.size >= PARALLEL_READ_MIN_BYTES
@@ -327,13 +321,52 @@ def _read_in_parallel(job: ImportJob) -> bool:
         return False  # _open_sheet says what is wrong
 
 
-def _read_in_child(job: ImportJob, sender) -> None:
-    """The reading process: sends ("size", max_row), then ("rows", [tuples]) batches and
-    ("end", None); or ("file_error", message) / ("error", traceback)."""
-    # Default signal handling: a handler inherited from the parent (a task worker's graceful
-    # shutdown, say) must not keep this process alive.
+def can_fork() -> bool:
+    """Whether :func:`forked_child` can run here (POSIX, and not inside a daemonic process,
+    which may not have children)."""
+    return ("fork" in multiprocessing.get_all_start_methods()
+            and not multiprocessing.current_process().daemon)
+
+
+@contextlib.contextmanager
+def forked_child(target: Callable, *args, name: str = "ledger-worker"):
+    """Run ``target(sender, *args)`` in a forked process; yield the receiving end of its pipe.
+
+    For CPU work beside this process on another core (an import reads the file, or encrypts,
+    there). The child shares this process's memory as it was at the fork, so it needs no
+    arguments pickled, but it must never use the database connection it inherits. Signals
+    get their default handlers in the child (an inherited graceful-shutdown handler must not
+    keep it alive); on leaving the block the child is killed if still running.
+    """
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    # Linux: a 1 MB pipe instead of 64 KB lets the child run further ahead of this process.
+    with contextlib.suppress(ImportError, AttributeError, OSError):
+        import fcntl
+
+        fcntl.fcntl(sender.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    child = context.Process(target=_child_main, args=(target, sender, *args), daemon=True,
+                            name=name)
+    child.start()
+    sender.close()
+    try:
+        yield receiver
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        receiver.close()
+
+
+def _child_main(target, sender, *args) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    target(sender, *args)
+
+
+def _read_in_child(sender, job: ImportJob) -> None:
+    """The reading process: sends ("size", max_row), then ("rows", [tuples]) batches and
+    ("end", None); or ("file_error", message) / ("error", traceback)."""
     try:
         workbook, sheet = _open_sheet(job)
     except LedgerFileError as exc:

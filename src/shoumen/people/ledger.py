@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from shoumen.core import audit, bulk, pii
 from shoumen.core.scoping import subtree_q
+from shoumen.ledgers import services
 from shoumen.ledgers.registry import CellError, Column, Exporter, ImportContext, Importer, register
 
 from . import fake
@@ -94,6 +95,12 @@ class PersonRow:
     values: tuple
     tag_ids: tuple[int, ...]
     numbers: tuple | None = None
+
+
+# Imports with this many records left to encrypt when the write starts share the work with a
+# forked helper process (see PeopleImporter.write).
+ENCRYPT_HELPER_MIN = 5000
+ENCRYPT_HELPER_BATCH = 100
 
 
 def _numbers(person: Person, record: PersonRow) -> tuple:
@@ -282,6 +289,19 @@ class PeopleImporter(Importer):
                   "(change their details on their page instead).")))
         return errors
 
+    @staticmethod
+    def _encrypt_from_the_end(sender, records) -> None:
+        """The helper process: numbers of the records not yet prepared, last record first,
+        sent as (start, [numbers or None]) batches. The write goes first to last, so the two
+        meet somewhere in the middle and hardly any work is done twice."""
+        person = Person()
+        end = len(records)
+        while end > 0:
+            start = max(0, end - ENCRYPT_HELPER_BATCH)
+            sender.send((start, [None if r.numbers is not None else _numbers(person, r)
+                                 for r in records[start:end]]))
+            end = start
+
     def prepare(self, ctx, records):
         # Encryption is the costliest step of a row: done here while the pipeline waits for
         # the file to be read, it is off the write's path.
@@ -295,9 +315,18 @@ class PeopleImporter(Importer):
 
         Numbers are encrypted by a Person's own setters (so an import stores exactly what
         create_person stores): ahead of the write where :meth:`prepare` had the time, else
-        here, while the rows stream to the database. On PostgreSQL the work done per row here
-        (and building the audit rows) overlaps with the server storing the rows before it.
+        here, while the rows stream to the database, and, for many records, also in a helper
+        process working from the end. On PostgreSQL the work done per row here (and building
+        the audit rows) overlaps with the server storing the rows before it.
         """
+        left = sum(1 for record in records if record.numbers is None)
+        if left >= ENCRYPT_HELPER_MIN and services.can_fork():
+            with services.forked_child(self._encrypt_from_the_end, records,
+                                       name=f"ledger-import-{ctx.job.pk}-encrypt") as helper:
+                return self._write(ctx, records, helper)
+        return self._write(ctx, records, None)
+
+    def _write(self, ctx, records, helper):
         now = timezone.now()
         tail = (now, now, now, "")  # status_since, created_at, updated_at, note
         person = ctx.data.setdefault("numbers", Person())
@@ -307,7 +336,10 @@ class PeopleImporter(Importer):
         trail = audit.BulkCreateAudit(note=f"import job {ctx.job.pk}")
 
         def rows(chunk, chunk_ids, links):
-            for pk, record in zip(chunk_ids, chunk, strict=True):
+            nonlocal helper
+            for n, (pk, record) in enumerate(zip(chunk_ids, chunk, strict=True)):
+                if helper is not None and n % ENCRYPT_HELPER_BATCH == 0:
+                    helper = _collect_numbers(helper, records)
                 numbers = record.numbers or _numbers(person, record)
                 row = (pk, *record.values, *numbers, *tail)
                 trail.add(make_person(row))
@@ -328,6 +360,22 @@ class PeopleImporter(Importer):
     def example_rows(self):
         return [["张三", fake.id_number("370103", date(1985, 3, 7), 1), "13800000001",
                  "370103001001", "泺源街道文化西路1号1单元101", "0001", "户籍居民", ""]]
+
+
+def _collect_numbers(helper, records):
+    """Take the numbers the helper process has sent so far; the helper, or None once it has
+    finished or failed (the write then encrypts what is left itself)."""
+    try:
+        while helper.poll():
+            start, batch = helper.recv()
+            for record, numbers in zip(records[start:start + len(batch)], batch, strict=True):
+                if numbers is not None and record.numbers is None:
+                    record.numbers = numbers
+            if start == 0:
+                return None
+    except (EOFError, OSError):
+        return None
+    return helper
 
 
 class PeopleExporter(Exporter):
