@@ -458,7 +458,7 @@ def test_no_queries_per_row(world, tags):
     assert large - small < 180 / 20, (small, large)
 
 
-def test_the_template_imports_as_it_is(world):
+def test_the_template_has_headers_and_imports_nobody_unchanged(world):
     importer = registry.get_importer("people")
     content = services.template_workbook(importer)
     sheet = load_workbook(io.BytesIO(content)).worksheets[0]
@@ -467,9 +467,13 @@ def test_the_template_imports_as_it_is(world):
         chinese = load_workbook(io.BytesIO(services.template_workbook(importer))).worksheets[0]
     assert [c.value for c in chinese[1]][:4] == ["姓名", "身份证号", "手机号", "社区"]
     assert chinese["B2"].number_format == "@"  # ID numbers typed as text
+    # Headers only: the example row is on the instructions sheet.
+    assert all(c.value is None for row in sheet.iter_rows(min_row=2) for c in row)
+    notes = load_workbook(io.BytesIO(content)).worksheets[1]
+    assert "张三" in [c.value for row in notes.iter_rows() for c in row]
     job = run_import(world.worker_a, world.community_a, content=content)
-    assert job.status == JobStatus.DONE and job.created_rows == 1, job.message
-    assert Person.objects.get().name == "张三"
+    assert job.status == JobStatus.FAILED and job.created_rows == 0, job.message
+    assert not Person.objects.exists()
 
 
 def test_make_people_workbook_is_valid_and_distinct(world, tmp_path):

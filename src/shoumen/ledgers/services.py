@@ -708,7 +708,8 @@ def _error_report(errors: list[CellError], headers: dict[str, str]) -> bytes:
 # --- The template -------------------------------------------------------------------------
 
 def template_workbook(importer: Importer) -> bytes:
-    """An empty ledger with the expected headers, an example row and an explanation sheet."""
+    """An empty ledger with the expected headers, and a sheet explaining the columns with an
+    example row."""
     from openpyxl.styles import Font, PatternFill
 
     workbook = Workbook()
@@ -727,9 +728,6 @@ def template_workbook(importer: Importer) -> bytes:
             # Typed as text so that Excel keeps every digit of an 18-digit number.
             for row in range(2, 1002):
                 sheet.cell(row=row, column=index).number_format = "@"
-    for row_index, example in enumerate(importer.example_rows(), start=2):
-        for index, value in enumerate(example, start=1):
-            sheet.cell(row=row_index, column=index, value=value)
     sheet.freeze_panes = "A2"
 
     notes = workbook.create_sheet(_("Instructions"))
@@ -742,8 +740,14 @@ def template_workbook(importer: Importer) -> bytes:
     for letter, width in zip("ABCD", (14, 40, 8, 90), strict=True):
         notes.column_dimensions[letter].width = width
     notes.append([])
-    notes.append([_("Only the first sheet is read. Delete the example row before importing. "
-                    "At most %(max)s rows per file.") % {"max": f"{MAX_ROWS:,}"}])
+    notes.append([_("Only the first sheet is read; fill it from row 2. At most %(max)s rows per "
+                    "file.") % {"max": f"{MAX_ROWS:,}"}])
+    # The example lives here, not on the first sheet, so an unchanged template imports nobody.
+    notes.append([])
+    notes.append([_("Example")])
+    notes.append([column.header() for column in importer.columns])
+    for example in importer.example_rows():
+        notes.append(list(example))
     return save_to_bytes(workbook)
 
 
