@@ -120,6 +120,8 @@ def insert_rows(model, rows: Iterable[Sequence[Any]], *, fields: Sequence[str] |
     on PostgreSQL it is consumed while the rows stream to the server, so the work done to
     produce each row overlaps with the database storing the previous ones.
     """
+    if isinstance(rows, list | tuple) and not rows:
+        return []
     using = using or router.db_for_write(model)
     connection = connections[using]
     field_list = _fields(model, fields)
@@ -127,6 +129,8 @@ def insert_rows(model, rows: Iterable[Sequence[Any]], *, fields: Sequence[str] |
     ids: list[int] = []
     if pk not in field_list and returning_ids:
         rows = list(rows)
+        if not rows:
+            return []
         ids = allocate_ids(model, len(rows), using=using)
         rows = [(pk_value, *row) for pk_value, row in zip(ids, rows, strict=True)]
         field_list = [pk, *field_list]

@@ -167,6 +167,7 @@ class PeopleImporter(Importer):
             default_node=job.jurisdiction.pk if job.jurisdiction.pk in by_code.values() else None,
             seen={},  # blind index -> first row with that ID number
             pinyin={},  # name -> (initials, pinyin): names repeat, pinyin is costly
+            scratch=Person(),  # whose setters compute the numbers of each row (see _numbers)
         )
 
     def validate_row(self, ctx, row, values):
@@ -289,23 +290,10 @@ class PeopleImporter(Importer):
                   "(change their details on their page instead).")))
         return errors
 
-    @staticmethod
-    def _encrypt_from_the_end(sender, records) -> None:
-        """The helper process: numbers of the records not yet prepared, last record first,
-        sent as (start, [numbers or None]) batches. The write goes first to last, so the two
-        meet somewhere in the middle and hardly any work is done twice."""
-        person = Person()
-        end = len(records)
-        while end > 0:
-            start = max(0, end - ENCRYPT_HELPER_BATCH)
-            sender.send((start, [None if r.numbers is not None else _numbers(person, r)
-                                 for r in records[start:end]]))
-            end = start
-
     def prepare(self, ctx, records):
         # Encryption is the costliest step of a row: done here while the pipeline waits for
         # the file to be read, it is off the write's path.
-        person = ctx.data.setdefault("numbers", Person())  # only its setters are used
+        person = ctx.data["scratch"]
         for record in records:
             if record.numbers is None:
                 record.numbers = _numbers(person, record)
@@ -321,7 +309,7 @@ class PeopleImporter(Importer):
         """
         left = sum(1 for record in records if record.numbers is None)
         if left >= ENCRYPT_HELPER_MIN and services.can_fork():
-            with services.forked_child(self._encrypt_from_the_end, records,
+            with services.forked_child(_encrypt_from_the_end, records,
                                        name=f"ledger-import-{ctx.job.pk}-encrypt") as helper:
                 return self._write(ctx, records, helper)
         return self._write(ctx, records, None)
@@ -329,7 +317,7 @@ class PeopleImporter(Importer):
     def _write(self, ctx, records, helper):
         now = timezone.now()
         tail = (now, now, now, "")  # status_since, created_at, updated_at, note
-        person = ctx.data.setdefault("numbers", Person())
+        person = ctx.data["scratch"]
         make_person = bulk.object_maker(Person, WRITE_FIELDS)
         through = Person.tags.through
         ids = bulk.allocate_ids(Person, len(records))
@@ -360,6 +348,19 @@ class PeopleImporter(Importer):
     def example_rows(self):
         return [["张三", fake.id_number("370103", date(1985, 3, 7), 1), "13800000001",
                  "370103001001", "泺源街道文化西路1号1单元101", "0001", "户籍居民", ""]]
+
+
+def _encrypt_from_the_end(sender, records) -> None:
+    """The write's helper process: numbers of the records not yet prepared, last record first,
+    sent as (start, [numbers or None]) batches. The write goes first to last, so the two meet
+    somewhere in the middle and hardly any record is encrypted twice."""
+    person = Person()
+    end = len(records)
+    while end > 0:
+        start = max(0, end - ENCRYPT_HELPER_BATCH)
+        sender.send((start, [None if r.numbers is not None else _numbers(person, r)
+                             for r in records[start:end]]))
+        end = start
 
 
 def _collect_numbers(helper, records):
