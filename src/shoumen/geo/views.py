@@ -7,7 +7,6 @@ place's jurisdiction; a visible place without it is a 403 that says so.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from shoumen.core.scoping import scope_for
 from shoumen.core.views import forbidden, list_response, paginate, style_form
+from shoumen.geo import services
 
 from .filters import NodeFilter, PlaceFilter
 from .forms import PlaceForm
@@ -137,8 +137,7 @@ def place_create(request):
         initial["jurisdiction"] = node_id
     form = PlaceForm(request.POST or None, user=user, initial=initial)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            place = form.save()
+        place = services.save_place(None, form.cleaned_data, actor=user)
         messages.success(request, _("%(name)s has been added.") % {"name": place.name})
         return redirect("geo:place-detail", pk=place.pk)
     return render(request, "geo/place_form.html", {"form": form, "place": None})
@@ -152,8 +151,7 @@ def place_edit(request, pk: int):
         return forbidden(request, _("You may look at this place but not change it."))
     form = PlaceForm(request.POST or None, user=user, instance=place)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            place = form.save()
+        place = services.save_place(place, form.cleaned_data, actor=user)
         messages.success(request, _("Changes to %(name)s have been saved.") % {"name": place.name})
         return redirect("geo:place-detail", pk=place.pk)
     return render(request, "geo/place_form.html", {"form": form, "place": place})

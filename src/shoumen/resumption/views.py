@@ -8,13 +8,13 @@ it for that enterprise (a liaison's own counts).
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from shoumen.core.scoping import scope_for
 from shoumen.core.views import forbidden, list_response, paginate, style_form
 from shoumen.geo.models import Node, Place, PlaceKind
+from shoumen.resumption import services
 
 from .filters import EnterpriseFilter
 from .forms import EnterpriseForm
@@ -72,8 +72,7 @@ def enterprise_create(request):
         initial["jurisdiction"] = node_id
     form = EnterpriseForm(request.POST or None, user=user, staff=True, initial=initial)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            enterprise = form.save()
+        enterprise = services.save_enterprise(None, form.cleaned_data, actor=user)
         messages.success(request, _("%(name)s has been registered.") % {"name": enterprise.name})
         return redirect("resumption:enterprise-detail", pk=enterprise.pk)
     return render(request, "resumption/enterprise_form.html", {"form": form, "enterprise": None})
@@ -88,8 +87,7 @@ def enterprise_edit(request, pk: int):
     form = EnterpriseForm(request.POST or None, user=user, staff=_staff_at(user, enterprise),
                           instance=enterprise)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            enterprise = form.save()
+        enterprise = services.save_enterprise(enterprise, form.cleaned_data, actor=user)
         messages.success(request, _("Changes to %(name)s have been saved.") % {"name": enterprise.name})
         return redirect("resumption:enterprise-detail", pk=enterprise.pk)
     return render(request, "resumption/enterprise_form.html", {"form": form, "enterprise": enterprise})

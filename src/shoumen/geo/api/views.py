@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 
 from shoumen.core.api.base import ScopedGenericViewSet, ScopedReadOnlyViewSet, require_capability
+from shoumen.geo import services
 from shoumen.geo.filters import NodeFilter, PlaceFilter
 from shoumen.geo.models import Node, Place
 
@@ -50,13 +51,7 @@ class PlaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         target = data.get("jurisdiction")
         if target is not None and (instance is None or target.pk != instance.jurisdiction_id):
             require_capability(self.request.user, target, "geo.edit")
-        place = instance or Place()
-        for key, value in data.items():
-            setattr(place, key, value)
-        with transaction.atomic():
-            place.full_clean()
-            place.save()
-        serializer.instance = place
+        serializer.instance = services.save_place(instance, dict(data), actor=self.request.user)
 
     def perform_create(self, serializer):
         self._save(serializer)

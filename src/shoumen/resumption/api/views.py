@@ -1,8 +1,8 @@
-from django.db import transaction
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 
 from shoumen.core.api.base import ScopedGenericViewSet, require_capability
+from shoumen.resumption import services
 from shoumen.resumption.filters import EnterpriseFilter
 from shoumen.resumption.models import Enterprise
 
@@ -42,13 +42,7 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         if instance is not None and "status" in data and data["status"] != instance.status:
             # A liaison may keep their details current but not declare themselves resumed.
             require_capability(user, instance.jurisdiction, "enterprises.edit")
-        enterprise = instance or Enterprise()
-        for key, value in data.items():
-            setattr(enterprise, key, value)
-        with transaction.atomic():
-            enterprise.full_clean()
-            enterprise.save()
-        serializer.instance = enterprise
+        serializer.instance = services.save_enterprise(instance, dict(data), actor=user)
 
     def perform_create(self, serializer):
         self._save(serializer)

@@ -1,0 +1,34 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from shoumen.core import request_context
+from shoumen.core.models import AuditEvent
+from shoumen.geo import services as geo_services
+from shoumen.geo.models import Place
+from shoumen.resumption import services as resumption_services
+
+
+def test_save_place_creates_audited_and_refuses_out_of_scope(world):
+    with request_context.acting_as(world.commander):
+        place = geo_services.save_place(None, {"jurisdiction": world.community_a, "kind": "building",
+                                              "name": "金龙大厦"}, actor=world.commander)
+    assert AuditEvent.objects.filter(action="create", object_id=str(place.pk),
+                                     actor=world.commander).exists()
+    with pytest.raises(ValidationError) as exc:
+        geo_services.save_place(None, {"jurisdiction": world.lixia_community, "kind": "building",
+                                       "name": "越界"}, actor=world.commander)
+    assert "jurisdiction" in exc.value.message_dict
+    assert not Place.objects.filter(name="越界").exists()
+
+
+def test_model_rules_refuse_and_write_nothing(world):
+    with pytest.raises(ValidationError) as exc:
+        geo_services.save_place(None, {"jurisdiction": world.community_a, "kind": "venue",
+                                       "name": "小店"}, actor=world.commander)
+    assert "venue_category" in exc.value.message_dict
+    with pytest.raises(ValidationError) as exc:
+        resumption_services.save_enterprise(None, {"jurisdiction": world.community_a, "name": "甲",
+                                                   "credit_code": "91370103MA3C8XJQ0Q"},
+                                            actor=world.commander)
+    assert "credit_code" in exc.value.message_dict
+    assert not Place.objects.exists()
