@@ -95,6 +95,12 @@ def add_service_errors(form, exc) -> None:
         form.add_error(None, exc.messages)
 
 
+def initial_jurisdiction(request) -> dict:
+    """Form initial data from ``?node=<id>`` (the "add here" links on a node's page)."""
+    node_id = request.GET.get("node", "")
+    return {"jurisdiction": node_id} if node_id.isdigit() else {}
+
+
 def optional_url(name: str, **kwargs) -> str | None:
     """``reverse(name)`` or None when that page does not exist (yet)."""
     try:

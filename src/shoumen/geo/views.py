@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from shoumen.core.scoping import scope_for
-from shoumen.core.views import forbidden, list_response, paginate, style_form
+from shoumen.core.views import forbidden, initial_jurisdiction, list_response, paginate, style_form
 from shoumen.geo import services
 
 from .filters import NodeFilter, PlaceFilter
@@ -131,10 +131,7 @@ def place_create(request):
     if not Node.objects.visible_to(user, "geo.edit").exists():
         return forbidden(request, _("You may not add places. Ask your subdistrict commander or "
                                     "administrator."))
-    initial = {}
-    node_id = request.GET.get("node")
-    if node_id and node_id.isdigit():
-        initial["jurisdiction"] = node_id
+    initial = initial_jurisdiction(request)
     form = PlaceForm(request.POST or None, user=user, initial=initial)
     if request.method == "POST" and form.is_valid():
         place = services.save_place(None, form.cleaned_data, actor=user)

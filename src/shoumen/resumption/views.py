@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from shoumen.core.scoping import scope_for
-from shoumen.core.views import forbidden, list_response, paginate, style_form
+from shoumen.core.views import forbidden, initial_jurisdiction, list_response, paginate, style_form
 from shoumen.geo.models import Node, Place, PlaceKind
 from shoumen.resumption import services
 
@@ -66,10 +66,7 @@ def enterprise_create(request):
     if not Node.objects.visible_to(user, "enterprises.edit").exists():
         return forbidden(request, _("You may not register enterprises. Ask the subdistrict's "
                                     "resumption task force."))
-    initial = {}
-    node_id = request.GET.get("node")
-    if node_id and node_id.isdigit():
-        initial["jurisdiction"] = node_id
+    initial = initial_jurisdiction(request)
     form = EnterpriseForm(request.POST or None, user=user, staff=True, initial=initial)
     if request.method == "POST" and form.is_valid():
         enterprise = services.save_enterprise(None, form.cleaned_data, actor=user)
