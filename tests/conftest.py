@@ -17,3 +17,12 @@ def _fast_and_local(settings):
 @pytest.fixture
 def world(db):
     return World()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_pass_keys():
+    """Each test's database has its own signing keys: never reuse another test's cache."""
+    from shoumen.gate import keys
+
+    keys.forget_cached_keys()
+    keys._private_cache.clear()

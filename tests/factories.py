@@ -66,3 +66,12 @@ class World:
         self.grid_worker = user("grid_a1", "grid_worker", self.grid_a1)
         self.commander = user("commander", "subdistrict_commander", self.luoyuan)
         self.volunteer = user("volunteer", "volunteer", self.community_a)
+
+
+def checkpoint(jurisdiction, name="东门", building=None, guards=()):
+    """A checkpoint (the place and its gate row, made by the place's signal)."""
+    p = place(jurisdiction, name, kind=PlaceKind.CHECKPOINT, building=building)
+    cp = p.checkpoint
+    if guards:
+        cp.guards.set(guards)
+    return cp

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "shoumen.accounts",
     "shoumen.people",
     "shoumen.resumption",
+    "shoumen.gate",
     "shoumen.ledgers",
 ]
 
@@ -239,6 +240,14 @@ SPECTACULAR_SETTINGS = {
 RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "28"))
 # Body temperature at or above this is a fever in Chinese practice.
 FEVER_THRESHOLD_C = 37.3
+# Temperatures a guard can enter; anything else is a typing or thermometer error.
+TEMPERATURE_RANGE_C = (34.0, 43.0)
+# Resident passes: how long one is valid, and how often the signing key is replaced.
+PASS_VALID_DAYS = int(os.environ.get("PASS_VALID_DAYS", "180"))
+PASS_KEY_ROTATION_DAYS = int(os.environ.get("PASS_KEY_ROTATION_DAYS", "90"))
+# Close contacts: the window around each of a case's entries, and how far back to look.
+CONTACT_WINDOW_MINUTES = int(os.environ.get("CONTACT_WINDOW_MINUTES", "30"))
+CONTACT_PERIOD_DAYS = int(os.environ.get("CONTACT_PERIOD_DAYS", "14"))
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class GateConfig(AppConfig):
+    name = "shoumen.gate"
+    verbose_name = _("Gate")

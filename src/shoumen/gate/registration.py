@@ -1,0 +1,396 @@
+"""Registration at the gate: one person through one checkpoint (:func:`register`, the hot
+path: one pass lookup, one insert), the guard's look-up of a person without a pass, visitors,
+and the idempotent batch upload of an offline checkpoint's queue."""
+
+from __future__ import annotations
+
+import uuid as uuid_mod
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shoumen.core import pii
+from shoumen.people.models import CONFINED_STATUSES, Person, PersonKind
+
+from .models import (
+    Checkpoint,
+    CheckpointDevice,
+    Direction,
+    Entry,
+    FeverAlert,
+    Method,
+    Refusal,
+    RefusalReason,
+    ResidentPass,
+)
+from .passes import Refused, check_pass, qr_digest
+
+# --- Registration ----------------------------------------------------------------------------
+
+
+def parse_temperature(value) -> Decimal:
+    low, high = settings.TEMPERATURE_RANGE_C
+    try:
+        temp = Decimal(str(value).strip()).quantize(Decimal("0.1"))
+    except (InvalidOperation, ValueError):
+        raise ValidationError({"temperature": _("Enter the temperature as a number, e.g. 36.5.")}
+                              ) from None
+    if not Decimal(str(low)) <= temp <= Decimal(str(high)):
+        raise ValidationError({"temperature": _(
+            "%(t)s °C is not a body temperature: measure again (it must be between %(low)s and "
+            "%(high)s °C).") % {"t": temp, "low": low, "high": high}})
+    return temp
+
+
+def _parse_at(value) -> datetime:
+    now = timezone.now()
+    if value in (None, ""):
+        return now
+    at = value
+    if isinstance(value, str):
+        from django.utils.dateparse import parse_datetime
+
+        at = parse_datetime(value)
+        if at is None:
+            raise ValidationError({"at": _("Give the time as ISO 8601, e.g. "
+                                           "2026-03-01T08:30:00+08:00.")})
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at)
+    if at > now + timedelta(minutes=5):
+        raise ValidationError({"at": _("The time is in the future: check the phone's clock.")})
+    if at < now - timedelta(days=settings.RETENTION_DAYS):
+        raise ValidationError({"at": _("The entry is older than the %(days)d-day retention "
+                                       "period and cannot be stored.")
+                               % {"days": settings.RETENTION_DAYS}})
+    return at
+
+
+def _parse_uuid(value) -> uuid_mod.UUID:
+    if value in (None, ""):
+        return uuid_mod.uuid4()
+    try:
+        return value if isinstance(value, uuid_mod.UUID) else uuid_mod.UUID(str(value))
+    except ValueError:
+        raise ValidationError({"uuid": _("“%(v)s” is not a UUID.") % {"v": value}}) from None
+
+
+def _validated(*, uuid, direction, at, temperature, sources):
+    """The checks every registration needs before touching the database, all reported at
+    once: ``(uuid, at, temperature)`` or a ValidationError by field."""
+    errors: dict[str, list] = {}
+    parsed = {}
+    for name, parse in (("uuid", lambda: _parse_uuid(uuid)), ("at", lambda: _parse_at(at)),
+                        ("temperature", lambda: parse_temperature(temperature))):
+        try:
+            parsed[name] = parse()
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if direction not in Direction.values:
+        errors["direction"] = [_("Direction must be “in” or “out”.")]
+    if sum(bool(x) for x in sources) != 1:
+        errors["non_field_errors"] = [_("Scan a pass, pick a person or register a visitor — "
+                                        "exactly one of them.")]
+    if errors:
+        raise ValidationError(errors)
+    return parsed["uuid"], parsed["at"], parsed["temperature"]
+
+
+@dataclass
+class Outcome:
+    """What happened to one registration: an entry, a refusal, or (on a retry) the entry or
+    refusal stored the first time (``duplicate``)."""
+
+    entry: Entry | None = None
+    refusal: Refusal | None = None
+    duplicate: bool = False
+    person: Person | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def admitted(self) -> bool:
+        return self.entry is not None
+
+    @property
+    def fever(self) -> bool:
+        return bool(self.entry and self.entry.fever)
+
+
+def _existing(uid) -> Outcome | None:
+    entry = Entry.objects.filter(uuid=uid).select_related("person").first()
+    if entry is not None:
+        return Outcome(entry=entry, duplicate=True, person=entry.person)
+    refusal = Refusal.objects.filter(uuid=uid).first()
+    if refusal is not None:
+        return Outcome(refusal=refusal, duplicate=True)
+    return None
+
+
+def register(*, checkpoint: Checkpoint, actor, direction: str, temperature, qr_text: str = "",
+             person: Person | None = None, visitor: dict | None = None, uuid=None, at=None,
+             device: CheckpointDevice | None = None) -> Outcome:
+    """Register one person through ``checkpoint``: by scanned pass (``qr_text``), by a person
+    the guard looked up (``person``), or as a visitor (``visitor``: name, phone, id_number,
+    reason, visiting). The caller has checked that ``actor``/``device`` may use ``checkpoint``.
+
+    Idempotent on ``uuid``: a retry returns what the first call stored. Bad input raises
+    ValidationError naming the field; a refused pass is stored as a :class:`Refusal` and
+    returned, not raised. A fever raises a :class:`FeverAlert` in the same transaction.
+    """
+    uid, at, temp = _validated(uuid=uuid, direction=direction, at=at, temperature=temperature,
+                               sources=(qr_text, person, visitor))
+    method, resident_pass = Method.LOOKUP, None
+    try:
+        if qr_text:
+            method = Method.PASS
+            checked = check_pass(qr_text, direction=direction, at=at)
+            person, resident_pass = checked.person, checked.resident_pass
+        elif visitor:
+            method = Method.VISITOR
+        elif direction == Direction.OUT and person.status in CONFINED_STATUSES:
+            raise Refused(RefusalReason.STATUS, person.get_status_display(), person)
+    except Refused as refused:
+        return _store_refusal(refused, uid=uid, checkpoint=checkpoint, actor=actor,
+                              direction=direction, at=at)
+    try:
+        with transaction.atomic():
+            if visitor:
+                person = visitor_person(checkpoint, visitor, actor=actor)
+            entry = Entry(uuid=uid, checkpoint=checkpoint, site_id=checkpoint.site_id, at=at,
+                          direction=direction, temperature=temp,
+                          fever=temp >= Decimal(str(settings.FEVER_THRESHOLD_C)),
+                          person=person, method=method, resident_pass=resident_pass,
+                          guard=actor, device=device,
+                          visit_reason=(visitor or {}).get("reason", "")[:100],
+                          visiting=(visitor or {}).get("visiting", "")[:100])
+            entry.save(force_insert=True)
+            if entry.fever:
+                raise_fever_alert(entry, checkpoint=checkpoint)
+    except IntegrityError:
+        # The same uuid arrived twice at once (a retry racing its original): the first won.
+        previous = _existing(uid)
+        if previous is None:
+            raise
+        return previous
+    return Outcome(entry=entry, person=person)
+
+
+def _store_refusal(refused: Refused, *, uid, checkpoint, actor, direction, at) -> Outcome:
+    previous = _existing(uid)  # a retry of an entry admitted before the pass was revoked
+    if previous is not None:
+        return previous
+    try:
+        with transaction.atomic():
+            refusal = Refusal.objects.create(
+                uuid=uid, checkpoint=checkpoint, at=at, direction=direction,
+                reason=refused.reason, detail=refused.detail[:200],
+                pass_number=refused.pass_number[:12], person=refused.person, guard=actor)
+    except IntegrityError:
+        previous = _existing(uid)
+        if previous is None:
+            raise
+        return previous
+    return Outcome(refusal=refusal, person=refused.person)
+
+
+def visitor_person(checkpoint: Checkpoint, data: dict, *, actor) -> Person:
+    """The person a visitor registration is about: found by ID number if known anywhere,
+    else registered as a visitor in the checkpoint's community. Raises ValidationError."""
+    errors: dict[str, list] = {}
+    name = (data.get("name") or "").strip()
+    if not name:
+        errors["name"] = [_("Enter the visitor's name.")]
+    try:
+        number = pii.validate_id_number(data.get("id_number") or "")
+    except ValidationError as exc:
+        errors["id_number"], number = exc.messages, ""
+    try:
+        phone = pii.validate_phone(data.get("phone") or "")
+    except ValidationError as exc:
+        errors["phone"], phone = exc.messages, ""
+    if not (data.get("reason") or "").strip():
+        errors["reason"] = [_("Say why the visitor comes (e.g. visiting family, delivery).")]
+    if errors:
+        raise ValidationError(errors)
+    known = Person.objects.filter(id_number_index=pii.blind_index("id", number)).first()
+    if known is not None:
+        return known
+    person = Person(jurisdiction=checkpoint.place.jurisdiction, kind=PersonKind.VISITOR,
+                    status_since=timezone.now(),
+                    note=_("Registered at %(checkpoint)s") % {"checkpoint": checkpoint})
+    person.set_name(name)
+    person.set_id_number(number)
+    person.set_phone(phone)
+    person.save()
+    return person
+
+
+def lookup(query: str, *, checkpoint: Checkpoint, limit: int = 10) -> list[Person]:
+    """People a guard may mean by ``query``: a pass number, a full phone or ID number
+    (anywhere), or the last 4–6 digits of an ID number (in the checkpoint's community)."""
+    from shoumen.core.scoping import subtree_q
+
+    q = (query or "").strip().upper()
+    if not q:
+        return []
+    people = Person.objects.select_related("jurisdiction")
+    if q.isdigit() and len(q) == 10:
+        by_pass = people.filter(passes__number=q, passes__revoked_at=None)
+        if by_pass.exists():
+            return list(by_pass[:limit])
+    for column, kind, normal in (("phone_index", "phone", pii.normalize_phone(q)),
+                                 ("id_number_index", "id", pii.normalize_id_number(q))):
+        index = pii.blind_index(kind, normal)
+        found = people.filter(**{column: index}) if index else people.none()
+        if found.exists():
+            return list(found[:limit])
+    if 4 <= len(q) <= 6 and (q[:-1].isdigit() and (q[-1].isdigit() or q[-1] == "X")):
+        community = checkpoint.place.jurisdiction
+        return list(people.filter(subtree_q(community.path, "jurisdiction__"),
+                                  id_number_masked__endswith=q[-4:])[:limit])
+    return []
+
+
+# --- Batch upload ----------------------------------------------------------------------------
+
+
+@dataclass
+class ItemResult:
+    index: int
+    uuid: str
+    status: str  # "stored", "duplicate", "refused", "invalid"
+    errors: dict | None = None
+    refusal: str | None = None
+    fever: bool = False
+
+
+def register_batch(items: list, *, actor, device: CheckpointDevice | None = None,
+                   allowed_checkpoints) -> list[ItemResult]:
+    """Register many entries at once (an offline queue uploaded when the network returns).
+
+    Each item stands alone: a bad one gets its own errors and the good ones are stored;
+    uuids already stored (a retried upload) come back as ``duplicate`` and are stored once.
+    ``allowed_checkpoints`` is a queryset of the checkpoints the caller may write to (for a
+    device: its own only). The common case — a known pass or person, admitted, no fever —
+    is decided with a few queries for the whole batch and inserted in bulk; refusals,
+    fevers and visitors go through :func:`register` one by one.
+    """
+    allowed = {c.pk: c for c in allowed_checkpoints.select_related("place")}
+    results: list[ItemResult | None] = [None] * len(items)
+    ready = []  # (index, item, uid, at, temp, checkpoint)
+    for index, item in enumerate(items):
+        try:
+            if not isinstance(item, dict):
+                raise ValidationError(_("Each entry must be an object."))
+            uid, at, temp = _validated(
+                uuid=item.get("uuid") or _missing_uuid(), direction=item.get("direction"),
+                at=item.get("at"), temperature=item.get("temperature"),
+                sources=(item.get("qr_text"), item.get("person"), item.get("visitor")))
+            checkpoint = allowed.get(_int_or_none(item.get("checkpoint")))
+            if checkpoint is None:
+                raise ValidationError({"checkpoint": _(
+                    "Unknown checkpoint, or not one this device or account may register at.")})
+        except ValidationError as exc:
+            uid_text = str(item.get("uuid") or "") if isinstance(item, dict) else ""
+            results[index] = ItemResult(index, uid_text, "invalid", errors=_error_dict(exc))
+            continue
+        ready.append((index, item, uid, at, temp, checkpoint))
+
+    seen = set(Entry.objects.filter(uuid__in=[r[2] for r in ready]).values_list("uuid", flat=True))
+    seen |= set(Refusal.objects.filter(uuid__in=[r[2] for r in ready])
+                .values_list("uuid", flat=True))
+    passes = {p.qr_digest: p for p in ResidentPass.objects.select_related("person").filter(
+        qr_digest__in=[qr_digest(r[1]["qr_text"]) for r in ready if r[1].get("qr_text")])}
+    people = Person.objects.in_bulk([_int_or_none(r[1]["person"]) for r in ready
+                                     if r[1].get("person")])
+    threshold = Decimal(str(settings.FEVER_THRESHOLD_C))
+    fast, slow = [], []
+    for index, item, uid, at, temp, checkpoint in ready:
+        if uid in seen:
+            results[index] = ItemResult(index, str(uid), "duplicate")
+            continue
+        seen.add(uid)
+        found = passes.get(qr_digest(item["qr_text"])) if item.get("qr_text") else None
+        person = found.person if found else people.get(_int_or_none(item.get("person")))
+        admitted = (person is not None and temp < threshold and not item.get("visitor")
+                    and (found is None or (found.valid_until > at
+                                           and (found.revoked_at is None or found.revoked_at > at)))
+                    and not (item["direction"] == Direction.OUT
+                             and person.status in CONFINED_STATUSES))
+        if admitted and (found is not None or item.get("person")):
+            fast.append((index, Entry(
+                uuid=uid, checkpoint=checkpoint, site_id=checkpoint.site_id, at=at,
+                direction=item["direction"], temperature=temp, fever=False, person=person,
+                method=Method.PASS if found else Method.LOOKUP, resident_pass=found,
+                guard=actor, device=device)))
+        else:
+            slow.append((index, item, uid, checkpoint))
+    if fast:
+        try:
+            with transaction.atomic():
+                from shoumen.core.bulk import insert_objects
+
+                insert_objects([entry for _, entry in fast])
+        except IntegrityError:  # a uuid raced in from elsewhere: fall back to one by one
+            slow = [(i, items[i], e.uuid, e.checkpoint) for i, e in fast] + slow
+            fast = []
+    for index, entry in fast:
+        results[index] = ItemResult(index, str(entry.uuid), "stored")
+    for index, item, uid, checkpoint in slow:
+        results[index] = _register_item(index, item, uid, checkpoint, actor=actor, device=device)
+    return results
+
+
+def _missing_uuid():
+    raise ValidationError({"uuid": _("Each entry needs the uuid the phone made for it.")})
+
+
+def _register_item(index, item, uid, checkpoint, *, actor, device) -> ItemResult:
+    try:
+        person = None
+        if item.get("person"):
+            person = Person.objects.filter(pk=_int_or_none(item["person"])).first()
+            if person is None:
+                raise ValidationError({"person": _("No such person.")})
+        visitor = item.get("visitor") or None
+        if visitor is not None and not isinstance(visitor, dict):
+            raise ValidationError({"visitor": _("Give the visitor as an object with name, "
+                                                "phone, id_number, reason and visiting.")})
+        outcome = register(checkpoint=checkpoint, actor=actor, device=device,
+                           direction=item["direction"], temperature=item["temperature"],
+                           qr_text=item.get("qr_text") or "", person=person, visitor=visitor,
+                           uuid=uid, at=item.get("at"))
+    except ValidationError as exc:
+        return ItemResult(index, str(uid), "invalid", errors=_error_dict(exc))
+    status = "duplicate" if outcome.duplicate else "stored" if outcome.admitted else "refused"
+    return ItemResult(index, str(uid), status, fever=outcome.fever,
+                      refusal=outcome.refusal.reason if outcome.refusal else None)
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _error_dict(exc: ValidationError) -> dict:
+    if hasattr(exc, "error_dict"):
+        return {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
+    return {"non_field_errors": [str(m) for m in exc.messages]}
+
+
+def raise_fever_alert(entry: Entry, *, checkpoint: Checkpoint) -> FeverAlert:
+    """Open an alert for the staff of the person's community (the checkpoint's, for a
+    visitor). Called inside the registration's transaction."""
+    person = entry.person
+    community = checkpoint.place.jurisdiction if person.kind == PersonKind.VISITOR else None
+    return FeverAlert.objects.create(
+        entry=entry, person=person, checkpoint=checkpoint,
+        jurisdiction=community or person.jurisdiction, temperature=entry.temperature,
+        measured_at=entry.at)
