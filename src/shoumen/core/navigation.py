@@ -30,6 +30,7 @@ class Module:
 
 MODULES = [
     Module("people", _("People"), "people:list", "people.view"),
+    Module("gate", _("Gate"), "gate:home", "gate.view"),
     Module("places", _("Jurisdictions & places"), "geo:node-list", "geo.view"),
     Module("enterprises", _("Enterprises"), "resumption:enterprise-list", "enterprises.view"),
     Module("ledgers", _("Ledgers"), "ledgers:jobs", "people.export"),

@@ -1,0 +1,3 @@
+"""API: device (being written)."""
+
+urlpatterns: list = []

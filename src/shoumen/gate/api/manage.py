@@ -1,0 +1,3 @@
+"""API: manage (being written)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""API: traces (being written)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: alerts (being written)."""
+
+urlpatterns: list = []

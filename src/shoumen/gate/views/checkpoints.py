@@ -1,0 +1,3 @@
+"""Pages: checkpoints (being written)."""
+
+urlpatterns: list = []

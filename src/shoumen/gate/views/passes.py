@@ -1,0 +1,3 @@
+"""Pages: passes (being written)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: scan (being written)."""
+
+urlpatterns: list = []

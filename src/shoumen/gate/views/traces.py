@@ -1,0 +1,3 @@
+"""Pages: traces (being written)."""
+
+urlpatterns: list = []
