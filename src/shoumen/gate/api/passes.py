@@ -1,0 +1,3 @@
+"""API: passes (being written)."""
+
+urlpatterns: list = []
