@@ -99,3 +99,77 @@ def test_batch_retried_three_times_stores_each_once_and_reports_bad_items(gate):
         assert [r.status for r in again[:6]] == ["duplicate"] * 6
     assert Entry.objects.count() == 6 and FeverAlert.objects.count() == 1
     assert Refusal.objects.count() == 1
+
+
+def test_visitor_registered_once_and_reused_by_id_number(gate):
+    visitor = {"name": "王五", "phone": "13912345678", "id_number": "11010519491231002X",
+               "reason": "探亲", "visiting": "3号楼2单元 李四"}
+    first = register(checkpoint=gate.gate_a, actor=gate.guard, direction="in",
+                     temperature="36.4", visitor=visitor)
+    again = register(checkpoint=gate.gate_a, actor=gate.guard, direction="in",
+                     temperature="36.4", visitor={**visitor, "name": "王 五"})
+    assert first.person == again.person and first.person.kind == "visitor"
+    assert first.person.jurisdiction == gate.community_a
+    assert first.entry.method == "visitor" and first.entry.visiting == "3号楼2单元 李四"
+
+
+def test_visitor_errors_name_every_bad_field_and_store_nothing(gate):
+    with pytest.raises(ValidationError) as exc:
+        register(checkpoint=gate.gate_a, actor=gate.guard, direction="in", temperature="36.4",
+                 visitor={"name": "", "phone": "123", "id_number": "110105194912310021",
+                          "reason": ""})
+    assert set(exc.value.message_dict) == {"name", "phone", "id_number", "reason"}
+    assert not Entry.objects.exists()
+
+
+def test_every_bad_field_is_reported_at_once(gate):
+    with pytest.raises(ValidationError) as exc:
+        register(checkpoint=gate.gate_a, actor=gate.guard, direction="sideways",
+                 temperature="99", uuid="not-a-uuid", at="yesterday",
+                 qr_text=gate.pass_.qr_text)
+    assert {"direction", "temperature", "uuid", "at"} <= set(exc.value.message_dict)
+
+
+def test_time_in_the_future_or_past_retention_is_refused(gate, settings):
+    for at in (timezone.now() + timedelta(hours=1),
+               timezone.now() - timedelta(days=settings.RETENTION_DAYS + 1)):
+        with pytest.raises(ValidationError) as exc:
+            register(checkpoint=gate.gate_a, actor=gate.guard, direction="in",
+                     temperature="36.5", qr_text=gate.pass_.qr_text, at=at)
+        assert "at" in exc.value.message_dict
+
+
+def test_offline_entry_is_judged_at_its_own_time(gate):
+    """A pass revoked after the guard let the person through offline still stores the entry."""
+    earlier = timezone.now() - timedelta(hours=2)
+    passes.revoke_pass(gate.pass_, actor=gate.worker_a, reason="遗失")
+    out = register(checkpoint=gate.gate_a, actor=gate.guard, direction="in", temperature="36.5",
+                   qr_text=gate.pass_.qr_text, at=earlier)
+    assert out.admitted
+
+
+def test_lookup_by_pass_number_phone_and_id_suffix(gate):
+    from shoumen.gate.registration import lookup
+
+    phone_person = factories.person(gate.worker_a, gate.grid_a1, "赵六", phone="13800001111")
+    assert lookup(gate.pass_.number, checkpoint=gate.gate_a) == [gate.resident]
+    assert lookup("138 0000 1111", checkpoint=gate.gate_a) == [phone_person]
+    suffix = gate.resident.id_number_masked[-4:]
+    assert gate.resident in lookup(suffix, checkpoint=gate.gate_a)
+    assert lookup("nobody", checkpoint=gate.gate_a) == []
+
+
+def test_lookup_by_suffix_stays_in_the_checkpoint_community(gate):
+    from shoumen.gate.registration import lookup
+
+    far = factories.checkpoint(gate.lixia_community, "丙社区东门")
+    assert lookup(gate.resident.id_number_masked[-4:], checkpoint=far) == []
+
+
+def test_batch_items_of_the_wrong_shape_are_invalid_not_errors(gate):
+    items = ["text", {"uuid": str(uuid.uuid4()), "checkpoint": gate.gate_a.pk,
+                      "direction": "in", "temperature": "36.5",
+                      "visitor": "not an object"}]
+    results = register_batch(items, actor=gate.guard, allowed_checkpoints=Checkpoint.objects.all())
+    assert [r.status for r in results] == ["invalid", "invalid"]
+    assert not Entry.objects.exists()
