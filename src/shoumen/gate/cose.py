@@ -39,6 +39,7 @@ COSE_SIGN1_TAG = 18
 CLAIM_ISS, CLAIM_EXP, CLAIM_IAT = 1, 4, 6
 CLAIM_PASS = -70001  # private-use claim (negative, outside the IANA registry's range)
 HEADER_ALG, HEADER_KID = 1, 4
+_MAX_MESSAGE_BYTES = 4096
 
 
 class PassError(Exception):
@@ -105,7 +106,8 @@ def _unwrap(text: str) -> tuple[bytes, dict, bytes, bytes]:
     except (ValueError, KeyError) as exc:
         raise PassError("malformed", "not Base45") from exc
     try:
-        message = cbor2.loads(zlib.decompress(compressed))
+        # Bounded: a pass is a few hundred bytes, a crafted "zip bomb" QR must not cost memory.
+        message = cbor2.loads(zlib.decompressobj().decompress(compressed, _MAX_MESSAGE_BYTES))
     except (zlib.error, cbor2.CBORDecodeError, ValueError) as exc:
         raise PassError("malformed", "not a compressed COSE message") from exc
     if isinstance(message, cbor2.CBORTag):
@@ -148,6 +150,8 @@ def verify(text: str, public_keys: dict[str, ec.EllipticCurvePublicKey],
         raise PassError("bad_signature", "signature does not match the contents") from exc
     try:
         claims = cbor2.loads(payload)
+        if not isinstance(claims, Mapping):
+            raise TypeError("claims are not a map")
         body = claims[CLAIM_PASS]
         if not isinstance(body, Mapping):
             raise TypeError("pass claim is not a map")

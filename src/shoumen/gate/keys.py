@@ -23,7 +23,9 @@ from . import cose
 from .models import SigningKey
 
 _CACHE_SECONDS = 60
-_public_cache: dict = {"at": 0.0, "keys": {}}
+# "at" is a time.monotonic() reading; -inf means "never loaded" (0.0 would not do: the
+# monotonic clock may start near zero, on a machine booted less than a minute ago).
+_public_cache: dict = {"at": float("-inf"), "keys": {}}
 _private_cache: dict[int, ec.EllipticCurvePrivateKey] = {}
 
 
@@ -87,7 +89,7 @@ def public_keys() -> dict[str, ec.EllipticCurvePublicKey]:
 
 
 def forget_cached_keys() -> None:
-    _public_cache["at"] = 0.0
+    _public_cache["at"] = float("-inf")
 
 
 def as_json(key: SigningKey) -> dict:

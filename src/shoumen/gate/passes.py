@@ -10,15 +10,42 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shoumen.core import audit
 from shoumen.people.models import CONFINED_STATUSES, Person, PersonKind
 
 from . import cose, keys
 from .models import Direction, RefusalReason, ResidentPass
+
+
+class PassState(models.TextChoices):
+    """Where a pass stands now: usable, past its validity, or revoked (revoked wins)."""
+
+    LIVE = "live", gettext_lazy("Valid")
+    EXPIRED = "expired", gettext_lazy("Expired")
+    REVOKED = "revoked", gettext_lazy("Revoked")
+
+
+def state_q(state: str, at: datetime | None = None, prefix: str = "") -> Q:
+    """Passes in ``state`` at ``at`` (default now), as a filter (``prefix`` for a relation)."""
+    at = at or timezone.now()
+    if state == PassState.REVOKED:
+        return Q(**{f"{prefix}revoked_at__isnull": False})
+    lookup = "gt" if state == PassState.LIVE else "lte"
+    return Q(**{f"{prefix}revoked_at": None, f"{prefix}valid_until__{lookup}": at})
+
+
+def state_of(resident_pass: ResidentPass, at: datetime | None = None) -> PassState:
+    if resident_pass.revoked_at is not None:
+        return PassState.REVOKED
+    if resident_pass.valid_until <= (at or timezone.now()):
+        return PassState.EXPIRED
+    return PassState.LIVE
 
 
 def mask_name(name: str) -> str:
@@ -35,6 +62,24 @@ def _pass_number() -> str:
     return body + luhn_digit(body)
 
 
+def _unused_numbers(count: int) -> list[str]:
+    """``count`` distinct pass numbers that no pass holds yet.
+
+    Random numbers collide: with a city's million passes issued, a new community's 10,000
+    would meet about ten numbers already taken, and one duplicate would fail the unique index
+    and with it the whole batch. Numbers already taken are drawn again instead.
+    """
+    numbers: set[str] = set()
+    while len(numbers) < count:
+        fresh = list({_pass_number() for _ in range(count - len(numbers))} - numbers)
+        for start in range(0, len(fresh), 5000):
+            chunk = fresh[start:start + 5000]
+            taken = set(ResidentPass.objects.filter(number__in=chunk)
+                        .values_list("number", flat=True))
+            numbers.update(n for n in chunk if n not in taken)
+    return list(numbers)
+
+
 def luhn_digit(body: str) -> str:
     total = 0
     for i, ch in enumerate(reversed(body)):
@@ -43,24 +88,27 @@ def luhn_digit(body: str) -> str:
     return str((10 - total % 10) % 10)
 
 
-def _community_of(person: Person):
+def _community_of(node):
+    """The community a pass is filed under: a grid's parent, else the person's own node."""
     from shoumen.geo.models import NodeKind
 
-    node = person.jurisdiction
     return node.parent if node.kind == NodeKind.GRID else node
 
 
-def _new_pass(person: Person, *, actor, key, now, valid_until) -> ResidentPass:
-    community = _community_of(person)
-    number = _pass_number()
-    holder = mask_name(person.name)
+# The columns of a new pass, in the order _pass_row gives them.
+_PASS_FIELDS = ("person_id", "number", "jurisdiction_id", "holder_display", "issued_at",
+                "valid_until", "signing_key_id", "qr_text", "qr_digest", "issued_by_id")
+
+
+def _pass_row(person_id: int, name: str, community, *, number, actor, key, now,
+              valid_until) -> tuple:
+    """The values of a new pass (see _PASS_FIELDS), its QR signed with ``key``."""
+    holder = mask_name(name)
     text = cose.sign(private_key=keys.private_key(key), number=number,
                      community_code=community.code, holder=holder, issued_at=now,
                      expires_at=valid_until)
-    return ResidentPass(number=number, person=person, jurisdiction=community,
-                        holder_display=holder, issued_at=now, valid_until=valid_until,
-                        signing_key=key, qr_text=text, qr_digest=qr_digest(text),
-                        issued_by=actor)
+    return (person_id, number, community.pk, holder, now, valid_until, key.pk, text,
+            qr_digest(text), getattr(actor, "pk", None))
 
 
 def qr_digest(text: str) -> str:
@@ -73,22 +121,41 @@ def _check_issuer(actor, people_ids) -> None:
         raise PermissionError("cannot issue passes outside one's jurisdiction")
 
 
+def _validity(valid_days: int | None) -> int:
+    days = settings.PASS_VALID_DAYS if valid_days is None else valid_days
+    if not 1 <= days <= settings.PASS_VALID_DAYS:
+        raise ValidationError({"valid_days": _("A pass is valid for 1 to %(max)d days.")
+                               % {"max": settings.PASS_VALID_DAYS}})
+    return days
+
+
+def _now():
+    # Whole seconds: the signed exp/iat are whole seconds, so the printed validity, the
+    # database row and the QR's claims all say the same instant.
+    return timezone.now().replace(microsecond=0)
+
+
 @transaction.atomic
 def issue_pass(person: Person, *, actor, valid_days: int | None = None) -> ResidentPass:
-    """Issue a pass to ``person``; a pass they already hold is revoked (replaced)."""
+    """Issue a pass to ``person``; a pass they already hold is revoked (replaced).
+
+    Two issuers at once cannot both leave the person a live pass: the person's row is locked
+    first. Raises ``PermissionError`` outside the actor's ``gate.passes`` scope and
+    ``ValidationError`` for visitors or a validity outside 1..PASS_VALID_DAYS days.
+    """
     _check_issuer(actor, [person.pk])
     if person.kind == PersonKind.VISITOR:
         raise ValidationError(_("Visitors do not get resident passes; register them at the "
                                 "gate each time."))
-    now = timezone.now()
-    days = valid_days or settings.PASS_VALID_DAYS
-    if not 1 <= days <= settings.PASS_VALID_DAYS:
-        raise ValidationError({"valid_days": _("A pass is valid for 1 to %(max)d days.")
-                               % {"max": settings.PASS_VALID_DAYS}})
+    days = _validity(valid_days)
+    now = _now()
+    list(Person.objects.select_for_update().filter(pk=person.pk).values_list("pk"))
     for old in ResidentPass.objects.select_for_update().filter(person=person, revoked_at=None):
         _revoke(old, _("Replaced by a new pass"), now)
-    new = _new_pass(person, actor=actor, key=keys.signing_key(), now=now,
+    row = _pass_row(person.pk, person.name, _community_of(person.jurisdiction),
+                    number=_unused_numbers(1)[0], actor=actor, key=keys.signing_key(), now=now,
                     valid_until=now + timedelta(days=days))
+    new = ResidentPass(**dict(zip(_PASS_FIELDS, row, strict=True)))
     new.save()
     return new
 
@@ -97,27 +164,47 @@ def issue_pass(person: Person, *, actor, valid_days: int | None = None) -> Resid
 class BulkIssueResult:
     issued: int = 0
     skipped: int = 0  # already hold a live pass
+    renewed: int = 0  # of the issued: held an expired pass, now revoked and replaced
 
 
 @transaction.atomic
 def issue_passes(people, *, actor, valid_days: int | None = None) -> BulkIssueResult:
-    """Issue passes to everyone in ``people`` (a queryset) who has no live pass: a whole
-    community at once. Written in bulk with one audit row per pass."""
-    from shoumen.core.bulk import insert_objects
+    """Issue passes to everyone in ``people`` (a queryset) who has no live pass (one not
+    revoked and still in date): a whole community at once. A pass that has expired is
+    revoked and replaced. Visitors are left out. All or nothing: a person outside the actor's
+    ``gate.passes`` scope raises ``PermissionError`` before anything is written. Written in
+    bulk with one audit row per pass."""
+    from shoumen.core.bulk import insert_objects, new_objects
+    from shoumen.geo.models import Node
 
-    people = people.exclude(kind=PersonKind.VISITOR)
-    ids = list(people.values_list("pk", flat=True))
-    _check_issuer(actor, ids)
-    holding = set(ResidentPass.objects.filter(person_id__in=ids, revoked_at=None)
-                  .values_list("person_id", flat=True))
-    now = timezone.now()
-    valid_until = now + timedelta(days=valid_days or settings.PASS_VALID_DAYS)
+    days = _validity(valid_days)
+    people = people.exclude(kind=PersonKind.VISITOR).order_by()
+    # Locked (PostgreSQL), so that a single issue at the same time waits for this one.
+    ids = set(people.select_for_update(of=("self",)).values_list("pk", flat=True))
+    allowed = (Person.objects.visible_to(actor, "gate.passes")
+               .filter(pk__in=people.values("pk")).count())
+    if allowed != len(ids):
+        raise PermissionError("cannot issue passes outside one's jurisdiction")
+    now = _now()
+    unrevoked = ResidentPass.objects.filter(person__in=people.values("pk"), revoked_at=None)
+    live = unrevoked.filter(valid_until__gt=now)
+    expired = list(unrevoked.filter(valid_until__lte=now).select_for_update())
+    for old in expired:
+        _revoke(old, _("Expired; replaced by a new pass"), now)
+    # Plain values, not model instances: a community is ten thousand people.
+    todo = list(people.exclude(pk__in=live.values("person_id"))
+                .values_list("pk", "name", "jurisdiction_id"))
+    nodes = Node.objects.select_related("parent").in_bulk({row[2] for row in todo})
+    valid_until = now + timedelta(days=days)
     key = keys.signing_key()
-    todo = [p for p in people.select_related("jurisdiction__parent") if p.pk not in holding]
-    passes = [_new_pass(p, actor=actor, key=key, now=now, valid_until=valid_until) for p in todo]
-    insert_objects(passes)
-    audit.record_bulk_create(passes, note=_("Passes issued in bulk"))
-    return BulkIssueResult(issued=len(passes), skipped=len(holding))
+    numbers = _unused_numbers(len(todo))
+    rows = [_pass_row(pk, name, _community_of(nodes[node_id]), number=number, actor=actor,
+                      key=key, now=now, valid_until=valid_until)
+            for (pk, name, node_id), number in zip(todo, numbers, strict=True)]
+    issued = insert_objects(new_objects(ResidentPass, rows, _PASS_FIELDS))
+    audit.record_bulk_create(issued, note=_("Passes issued in bulk"))
+    return BulkIssueResult(issued=len(issued), skipped=len(ids) - len(todo),
+                           renewed=len(expired))
 
 
 def _revoke(resident_pass: ResidentPass, reason: str, now) -> None:
@@ -184,11 +271,15 @@ def check_pass(text: str, *, direction: str, at: datetime | None = None) -> Chec
     why it is refused (forged, tampered, malformed, expired).
     """
     at = at or timezone.now()
-    found = (ResidentPass.objects.select_related("person")
-             .filter(qr_digest=qr_digest(text)).only(
-                 "number", "revoked_at", "revoke_reason", "valid_until", "person__id",
-                 "person__name", "person__status", "person__jurisdiction_id",
-                 "person__id_number_masked", "person__kind").first())
+    # The holder comes with what the guard's screen shows (masked numbers, community), in
+    # the same query; no ORDER BY (the digest is unique), which the ORM would add for first().
+    found = next(iter(ResidentPass.objects.select_related("person__jurisdiction__parent")
+                      .filter(qr_digest=qr_digest(text)).order_by().only(
+                          "number", "revoked_at", "revoke_reason", "valid_until", "person__id",
+                          "person__name", "person__status", "person__id_number_masked",
+                          "person__phone_masked", "person__kind", "person__jurisdiction__name",
+                          "person__jurisdiction__kind", "person__jurisdiction__parent__name")
+                      [:1]), None)
     if found is None:
         claims = _verify_unknown(text, at)
         raise Refused(RefusalReason.UNKNOWN_PASS, claims.number, pass_number=claims.number)
