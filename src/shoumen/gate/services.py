@@ -5,18 +5,22 @@ Pages, the API, demo data and commands all go through these."""
 from __future__ import annotations
 
 import hashlib
+import operator
 import secrets
 from datetime import timedelta
+from functools import reduce
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shoumen.accounts.roles import ROLE_CAPABILITIES
 from shoumen.core import audit
 from shoumen.core.models import AuditAction
-from shoumen.core.scoping import scope_for
+from shoumen.core.scoping import scope_for, subtree_q
 
 from .models import (
     Checkpoint,
@@ -31,36 +35,127 @@ from .registration import parse_temperature
 
 # --- Checkpoints, guards and devices ---------------------------------------------------------
 
+# Roles that register at a checkpoint only where they are assigned as its guards (community
+# staff, who manage the gate, may register at every checkpoint they manage).
+GUARD_ROLES = frozenset(role for role, caps in ROLE_CAPABILITIES.items()
+                        if "gate.register" in caps and "gate.manage" not in caps)
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    """The paths of the node at ``path`` and of every node above it."""
+    from shoumen.geo.models import PATH_SEGMENT
+
+    return [path[:end] for end in range(PATH_SEGMENT, len(path) + 1, PATH_SEGMENT)]
+
+
+def _reach_q(paths, prefix: str) -> Q:
+    """Rows whose node is at, below or above a node in ``paths`` (non-empty): a guard assigned
+    at a grid may keep the community's gate, one assigned at the community a grid's gate."""
+    above = sorted({p for path in paths for p in _ancestor_paths(path)})
+    q = Q(**{f"{prefix}path__in": above})
+    for path in paths:
+        q |= subtree_q(path, prefix)
+    return q
+
 
 def registrable_checkpoints(user):
-    """Checkpoints where ``user`` may register entries: those they guard, and every checkpoint
-    in the subtree where they manage the gate (community staff standing in)."""
-    guarded = Checkpoint.objects.visible_to(user, "gate.register").filter(active=True)
-    if scope_for(user).is_global:
-        return guarded
-    managed = Checkpoint.objects.visible_to(user, "gate.manage").values("pk")
-    return guarded.filter(guards=user) | guarded.filter(pk__in=managed)
+    """Checkpoints in use where ``user`` may register entries: those they are assigned to guard
+    (while they hold a role that registers at, above or below the checkpoint's jurisdiction),
+    and every checkpoint in the subtrees where they manage the gate (community staff standing
+    in). Each checkpoint once."""
+    checkpoints = Checkpoint.objects.filter(active=True)
+    scope = scope_for(user)
+    if scope.is_global:
+        return checkpoints
+    allowed = [subtree_q(path, "place__jurisdiction__") for path in scope.paths("gate.manage")]
+    register_paths = scope.paths("gate.register")
+    if register_paths:
+        guarding = Checkpoint.guards.through.objects.filter(user=user).values("checkpoint_id")
+        allowed.append(Q(pk__in=guarding) & _reach_q(register_paths, "place__jurisdiction__"))
+    if not allowed:
+        return checkpoints.none()
+    return checkpoints.filter(reduce(operator.or_, allowed))
+
+
+def guard_candidates(checkpoint: Checkpoint):
+    """Active users who may be assigned to guard ``checkpoint``: those holding a guard role
+    (:data:`GUARD_ROLES`) at the checkpoint's jurisdiction, above it or below it."""
+    from shoumen.accounts.models import RoleAssignment, User
+
+    path = checkpoint.place.jurisdiction.path
+    assignments = RoleAssignment.objects.filter(active=True, role__in=GUARD_ROLES).filter(
+        Q(node__path__in=_ancestor_paths(path)) | subtree_q(path, "node__"))
+    return (User.objects.filter(is_active=True, pk__in=assignments.values("user_id"))
+            .order_by("username"))
+
+
+def _community_of(node):
+    from shoumen.geo.models import NodeKind
+
+    while node is not None and node.kind > NodeKind.COMMUNITY:
+        node = node.parent
+    return node
 
 
 @transaction.atomic
 def create_checkpoint(*, actor, jurisdiction, name: str, building=None, address: str = "",
                       guards=()) -> Checkpoint:
-    """A new checkpoint at ``jurisdiction`` (a lobby names its ``building``)."""
-    from shoumen.geo.models import Place, PlaceKind
-    from shoumen.geo.services import save_place
+    """A new checkpoint at ``jurisdiction`` — a community (or a grid in it) where ``actor``
+    manages the gate; a building lobby's checkpoint names its ``building``, which must be in
+    the same community. All problems are reported at once, by field; nothing is written
+    unless everything is right."""
+    from shoumen.core.services import save_scoped_record
+    from shoumen.geo.models import Node, NodeKind, Place, PlaceKind
 
-    place = save_place(Place(kind=PlaceKind.CHECKPOINT),
-                       {"jurisdiction": jurisdiction, "name": name, "building": building,
-                        "address": address}, actor=actor)
-    checkpoint = Checkpoint.objects.get(place=place)  # made by the place's post_save
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = [_("Name the checkpoint, e.g. “East gate” or “Tower lobby”.")]
+    elif Place.objects.filter(jurisdiction=jurisdiction, kind=PlaceKind.CHECKPOINT,
+                              name=name).exists():
+        errors["name"] = [_("%(node)s already has a checkpoint called “%(name)s”: open that one "
+                            "or choose another name.") % {"node": jurisdiction, "name": name}]
+    if jurisdiction.kind < NodeKind.COMMUNITY:
+        errors["jurisdiction"] = [_("A checkpoint belongs to a community (or a grid in it); "
+                                    "%(node)s is a %(kind)s. Choose a community.")
+                                  % {"node": jurisdiction, "kind": jurisdiction.get_kind_display()}]
+    elif not Node.objects.visible_to(actor, "gate.manage").filter(pk=jurisdiction.pk).exists():
+        errors["jurisdiction"] = [_("You do not manage the gate in %(node)s: choose a community "
+                                    "of your own.") % {"node": jurisdiction}]
+    if building is not None and "jurisdiction" not in errors:
+        community = _community_of(jurisdiction)
+        if building.kind != PlaceKind.BUILDING:
+            errors["building"] = [_("“%(place)s” is not a building.") % {"place": building}]
+        elif not community.contains(building.jurisdiction):
+            errors["building"] = [_("%(building)s is not in %(community)s: choose a building in "
+                                    "the checkpoint's community, or none for a community gate.")
+                                  % {"building": building, "community": community}]
+    if errors:
+        raise ValidationError(errors)
+    place = save_scoped_record(Place(kind=PlaceKind.CHECKPOINT),
+                               {"jurisdiction": jurisdiction, "name": name, "building": building,
+                                "address": (address or "").strip()},
+                               actor=actor, capability="gate.manage")
+    checkpoint = Checkpoint.objects.select_related("place__jurisdiction").get(place=place)
     if guards:
         set_guards(checkpoint, guards, actor=actor)
     return checkpoint
 
 
+@transaction.atomic
 def set_guards(checkpoint: Checkpoint, users, *, actor) -> None:
-    """Replace the checkpoint's guards (audited as a many-to-many change)."""
+    """Replace the checkpoint's guards (audited as a many-to-many change). Every guard must be
+    among :func:`guard_candidates`; otherwise nothing changes."""
     _require(actor, checkpoint, "gate.manage")
+    users = list(users)
+    allowed = set(guard_candidates(checkpoint).filter(pk__in=[u.pk for u in users])
+                  .values_list("pk", flat=True))
+    refused = [str(u) for u in users if u.pk not in allowed]
+    if refused:
+        raise ValidationError({"guards": [_(
+            "%(users)s cannot guard %(checkpoint)s: a guard must hold the checkpoint guard role "
+            "in its community (or above or below it). Ask an administrator to give them the "
+            "role first.") % {"users": "、".join(refused), "checkpoint": checkpoint}]})
     checkpoint.guards.set(users)
 
 
@@ -84,6 +179,8 @@ def register_device(checkpoint: Checkpoint, *, actor, name: str) -> tuple[Checkp
 
 @transaction.atomic
 def revoke_device(device: CheckpointDevice, *, actor) -> CheckpointDevice:
+    """Revoke ``device``: its token stops working at once (:func:`device_for_token`).
+    Needs ``gate.manage`` at the checkpoint; revoking twice keeps the first time."""
     _require(actor, device.checkpoint, "gate.manage")
     if device.revoked_at is None:
         device.revoked_at = timezone.now()
@@ -108,6 +205,7 @@ def _require(actor, checkpoint: Checkpoint, capability: str) -> None:
 # --- Fever alerts ----------------------------------------------------------------------------
 
 
+# Which steps may follow each stage: forward only; re-measuring may be repeated.
 FOLLOW_UP_STEPS = {
     FeverStage.OPEN: {FeverStage.REMEASURED, FeverStage.SENT_TO_CLINIC, FeverStage.CLEARED},
     FeverStage.REMEASURED: {FeverStage.REMEASURED, FeverStage.SENT_TO_CLINIC,
@@ -115,34 +213,71 @@ FOLLOW_UP_STEPS = {
     FeverStage.SENT_TO_CLINIC: {FeverStage.CLEARED},
     FeverStage.CLEARED: set(),
 }
+NOTE_MAX_LENGTH = FeverFollowUp._meta.get_field("note").max_length
+
+
+def next_steps(alert: FeverAlert) -> list[FeverStage]:
+    """The steps that may follow the alert's current stage, in workflow order."""
+    allowed = FOLLOW_UP_STEPS.get(alert.stage, set())
+    return [stage for stage in FeverStage if stage in allowed]
+
+
+def _step_errors(alert: FeverAlert, stage) -> list[str]:
+    allowed = next_steps(alert)
+    if stage in allowed:
+        return []
+    if alert.closed_at is not None:
+        return [_("This alert was closed on %(date)s; no step can follow.")
+                % {"date": timezone.localtime(alert.closed_at).strftime("%Y-%m-%d %H:%M")}]
+    choices = "、".join(f"“{s.label}”" for s in allowed)
+    if stage in FeverStage.values:
+        return [_("After “%(from)s” the next step can only be %(choices)s: steps go forward "
+                  "only.") % {"from": FeverStage(alert.stage).label, "choices": choices}]
+    return [_("Choose the next step: %(choices)s.") % {"choices": choices}]
 
 
 @transaction.atomic
-def follow_up(alert: FeverAlert, *, actor, stage: str, temperature=None,
+def follow_up(alert: FeverAlert, *, actor, stage: str, temperature=None, clinic: str = "",
               note: str = "") -> FeverFollowUp:
-    """Record a follow-up step. Re-measuring needs the new temperature; sending to a clinic
-    needs which clinic (in the note); clearing closes the alert. Steps go forward only."""
-    alert = FeverAlert.objects.select_for_update().get(pk=alert.pk)
+    """Record the next step of a fever alert's follow-up, by ``actor``.
+
+    Re-measuring needs the new temperature (within ``settings.TEMPERATURE_RANGE_C``); sending
+    to a fever clinic needs the clinic's name (``clinic``; a caller with only ``note`` may
+    name it there); clearing closes the alert. Steps go forward only
+    (:data:`FOLLOW_UP_STEPS`); nothing follows a closed alert. Raises PermissionError outside
+    the actor's ``gate.alerts`` jurisdiction, ValidationError by field for bad input (all
+    problems at once); writes nothing then. The alert's change is audited.
+    """
     if not FeverAlert.objects.visible_to(actor).filter(pk=alert.pk).exists():
         raise PermissionError("alert outside the actor's jurisdiction")
-    if stage not in FOLLOW_UP_STEPS.get(alert.stage, set()):
-        if alert.closed_at:
-            raise ValidationError({"stage": _("This alert is closed.")})
-        raise ValidationError({"stage": _("From “%(from)s” the next step cannot be "
-                                          "“%(to)s”.") % {
-            "from": FeverStage(alert.stage).label,
-            "to": FeverStage(stage).label if stage in FeverStage.values else stage}})
+    alert = FeverAlert.objects.select_for_update().get(pk=alert.pk)
+    errors: dict[str, list[str]] = {}
+    if step_errors := _step_errors(alert, stage):
+        errors["stage"] = step_errors
     temp = None
-    if stage == FeverStage.REMEASURED:
-        if temperature in (None, ""):
+    try:
+        if stage == FeverStage.REMEASURED and temperature in (None, ""):
             raise ValidationError({"temperature": _("Enter the re-measured temperature.")})
-        temp = parse_temperature(temperature)
-    elif temperature not in (None, ""):
-        temp = parse_temperature(temperature)
-    if stage == FeverStage.SENT_TO_CLINIC and not (note or "").strip():
-        raise ValidationError({"note": _("Name the fever clinic the person was sent to.")})
-    step = FeverFollowUp.objects.create(alert=alert, stage=stage, temperature=temp,
-                                        note=(note or "").strip()[:300], by=actor)
+        if temperature not in (None, ""):
+            temp = parse_temperature(temperature)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    clinic, note = (clinic or "").strip(), (note or "").strip()
+    if stage == FeverStage.SENT_TO_CLINIC:
+        if not clinic:
+            clinic, note = note, ""
+        if not clinic:
+            errors["clinic"] = [_("Name the fever clinic the person was sent to.")]
+    else:
+        clinic = ""
+    text = " — ".join(part for part in (clinic, note) if part)
+    if len(text) > NOTE_MAX_LENGTH:
+        errors["note"] = [_("Keep the note to %(max)d characters (it has %(n)d).")
+                          % {"max": NOTE_MAX_LENGTH, "n": len(text)}]
+    if errors:
+        raise ValidationError(errors)
+    step = FeverFollowUp.objects.create(alert=alert, stage=stage, temperature=temp, note=text,
+                                        by=actor)
     alert.stage = stage
     if stage == FeverStage.CLEARED:
         alert.closed_at = step.at
@@ -152,20 +287,38 @@ def follow_up(alert: FeverAlert, *, actor, stage: str, temperature=None,
 
 # --- Retention -------------------------------------------------------------------------------
 
+RETENTION_SLICE = 20_000
+
+
+def retention_cutoff(now=None):
+    """Entries and refusals from before this moment are due for deletion."""
+    return (now or timezone.now()) - timedelta(days=settings.RETENTION_DAYS)
+
 
 def delete_expired_entries(now=None) -> int:
-    """Delete entries and refusals older than ``settings.RETENTION_DAYS``; returns how many
-    entries went. Fever alerts keep their facts (the entry link is cleared)."""
-    cutoff = (now or timezone.now()) - timedelta(days=settings.RETENTION_DAYS)
+    """Delete entries and refusals older than ``settings.RETENTION_DAYS`` (counted back from
+    ``now``); returns how many entries went.
+
+    Fever alerts stay, with their facts (person, checkpoint, temperature, time); only their
+    link to the deleted entry is cleared. Running it again deletes nothing more, so a missed
+    or doubled scheduled run does no harm. Entries go in slices of :data:`RETENTION_SLICE`,
+    oldest first, each in its own transaction, so a large backlog never holds one huge
+    transaction or parameter list. One audit row records each run.
+    """
+    cutoff = retention_cutoff(now)
+    # Registration refuses entries older than the retention period, so no alert can point
+    # at an expired entry after this: the links are cleared once, before the slices.
+    FeverAlert.objects.filter(entry__at__lt=cutoff).update(entry=None)
     deleted = 0
-    while True:  # in slices, so a big backlog never holds one huge transaction
-        ids = list(Entry.objects.filter(at__lt=cutoff).values_list("pk", flat=True)[:20000])
-        if not ids:
-            break
+    while True:
+        oldest = Entry.objects.filter(at__lt=cutoff).order_by("at").values("pk")[:RETENTION_SLICE]
         with transaction.atomic():
-            FeverAlert.objects.filter(entry_id__in=ids).update(entry=None)
-            deleted += Entry.objects.filter(pk__in=ids)._raw_delete(Entry.objects.db)
-    Refusal.objects.filter(at__lt=cutoff).delete()
-    audit.record(AuditAction.ACTION, note=f"retention: {deleted} entries older than "
-                                          f"{settings.RETENTION_DAYS} days deleted")
+            count = Entry.objects.filter(pk__in=oldest)._raw_delete(Entry.objects.db)
+        deleted += count
+        if count < RETENTION_SLICE:
+            break
+    refusals, _by_model = Refusal.objects.filter(at__lt=cutoff).delete()
+    audit.record(AuditAction.ACTION, note=f"retention: {deleted} entries and {refusals} "
+                                          f"refusals older than {settings.RETENTION_DAYS} days "
+                                          f"deleted")
     return deleted

@@ -1,3 +1,109 @@
-"""Pages: alerts (being written)."""
+"""Pages: fever alerts and their follow-up, and the refusals log.
 
-urlpatterns: list = []
+Alerts come from ``FeverAlert.objects.visible_to(user)`` (``gate.alerts``): an alert outside
+the user's jurisdictions is a 404, and whoever sees an alert may follow it up
+(:func:`shoumen.gate.services.follow_up`). Refusals come from ``Refusal.objects.visible_to``
+(``gate.view``). People show masked: these pages are for follow-up, not for identification.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.utils.translation import gettext as _
+
+from shoumen.core.scoping import scope_for
+from shoumen.core.views import (
+    add_service_errors,
+    forbidden,
+    list_response,
+    optional_url,
+    paginate,
+    style_form,
+)
+
+from .. import services
+from ..filters import OPEN_FIRST, FeverAlertFilter, RefusalFilter
+from ..manage_forms import STAGE_BADGES, FollowUpForm
+from ..models import FeverAlert, Refusal
+
+
+def _with_badges(alerts):
+    for alert in alerts:
+        alert.badge = STAGE_BADGES.get(alert.stage, "text-bg-light")
+    return alerts
+
+
+@login_required
+def alert_list(request):
+    """Fever alerts in the user's jurisdictions: open ones first, newest first."""
+    user = request.user
+    if not scope_for(user).can("gate.alerts"):
+        return forbidden(request, _("Fever alerts go to community staff and grid workers. Ask "
+                                    "your administrator if you need them."))
+    alerts = (FeverAlert.objects.visible_to(user)
+              .select_related("person", "checkpoint__place", "jurisdiction")
+              .order_by(OPEN_FIRST, "-measured_at", "-id"))
+    filterset = FeverAlertFilter(request.GET or None, queryset=alerts, request=request)
+    form = style_form(filterset.form)
+    form.fields["date"].widget.input_type = "date"
+    page = paginate(request, filterset.qs)
+    _with_badges(page.object_list)
+    return list_response(request, "gate/alerts/list.html", "gate/alerts/_table.html",
+                         {"filter": filterset, "page_obj": page})
+
+
+@login_required
+def alert_detail(request, pk: int):
+    """One alert: the entry that raised it, the person (masked), the follow-up so far, and the
+    form for the next step while it is open."""
+    alert = get_object_or_404(FeverAlert.objects.visible_to(request.user)
+                              .select_related("person__jurisdiction", "checkpoint__place",
+                                              "jurisdiction", "entry"), pk=pk)
+    if request.method == "POST" and not alert.is_open:
+        messages.error(request, _("This alert is closed; no further steps can be recorded."))
+        return redirect("gate:alert-detail", pk=alert.pk)
+    form = FollowUpForm(request.POST or None, alert=alert)
+    if request.method == "POST" and form.is_valid():
+        try:
+            step = services.follow_up(alert, actor=request.user, **form.service_kwargs())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Recorded: %(stage)s.") % {"stage": step.get_stage_display()})
+            return redirect("gate:alert-detail", pk=alert.pk)
+    _with_badges([alert])
+    can_trace = scope_for(request.user).can("gate.trace")
+    return render(request, "gate/alerts/detail.html", {
+        "alert": alert, "form": form if alert.is_open else None,
+        "follow_ups": alert.follow_ups.select_related("by"),
+        "trace_url": optional_url("gate:person-trace", pk=alert.person_id) if can_trace else None,
+        "contacts_url": (optional_url("gate:person-contacts", pk=alert.person_id)
+                         if can_trace else None),
+    })
+
+
+@login_required
+def refusal_list(request):
+    """Everyone turned away at a checkpoint in the user's jurisdictions, newest first."""
+    user = request.user
+    if not scope_for(user).can("gate.view"):
+        return forbidden(request, _("Your role does not include the gate. Ask your administrator "
+                                    "if you need it."))
+    refusals = (Refusal.objects.visible_to(user)
+                .select_related("person", "checkpoint__place").order_by("-at", "-id"))
+    filterset = RefusalFilter(request.GET or None, queryset=refusals, request=request)
+    form = style_form(filterset.form)
+    form.fields["date"].widget.input_type = "date"
+    del form.fields["checkpoint"]  # the API's filter by id; the page filters by place
+    page = paginate(request, filterset.qs)
+    return list_response(request, "gate/alerts/refusals.html", "gate/alerts/_refusals_table.html",
+                         {"filter": filterset, "page_obj": page})
+
+
+urlpatterns = [
+    path("alerts/", alert_list, name="alert-list"),
+    path("alerts/<int:pk>/", alert_detail, name="alert-detail"),
+    path("refusals/", refusal_list, name="refusal-list"),
+]

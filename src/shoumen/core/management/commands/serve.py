@@ -1,8 +1,10 @@
-"""Serve Shoumen in production mode: gunicorn for the web, a task worker beside it.
+"""Serve Shoumen in production mode: gunicorn for the web, a task worker and the scheduler
+beside it.
 
 ``make run`` ends here. The web server is gunicorn (not runserver); background work (imports,
-exports, scheduled clean-ups) runs in django-tasks' database worker, started as a child process
-and stopped with the server.
+exports, scheduled clean-ups) runs in django-tasks' database worker, and ``shoumen scheduler``
+enqueues the daily jobs (entry retention, pass key rotation; see ``core.schedule``). Both are
+child processes, stopped with the server.
 """
 
 import os
@@ -24,14 +26,20 @@ class Command(BaseCommand):
                             default=int(os.environ.get("WEB_WORKERS", str((os.cpu_count() or 1) + 1))))
         parser.add_argument("--no-worker", action="store_true",
                             help="do not start the background task worker")
+        parser.add_argument("--no-scheduler", action="store_true",
+                            help="do not start the scheduler of daily jobs (run "
+                                 "`shoumen gate-retention` from cron instead)")
 
-    def handle(self, *args, host, port, workers, no_worker, **options):
+    def handle(self, *args, host, port, workers, no_worker, no_scheduler, **options):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "shoumen.settings"}
-        worker = None
+        children = []
         if not no_worker:
-            worker = subprocess.Popen(
+            children.append(subprocess.Popen(
                 [sys.executable, "-m", "shoumen", "db_worker", "--interval", "1"], env=env
-            )
+            ))
+        if not no_scheduler:
+            children.append(subprocess.Popen([sys.executable, "-m", "shoumen", "scheduler"],
+                                             env=env))
         self.print_banner(host, port)
         cmd = [
             sys.executable, "-m", "gunicorn", "shoumen.wsgi:application",
@@ -48,9 +56,10 @@ class Command(BaseCommand):
         try:
             code = web.wait()
         finally:
-            if worker is not None:
-                worker.terminate()
-                worker.wait(timeout=10)
+            for child in children:
+                child.terminate()
+            for child in children:
+                child.wait(timeout=10)
         sys.exit(code)
 
     def print_banner(self, host, port):

@@ -1,0 +1,91 @@
+"""A small daily scheduler for background tasks (django-tasks has none).
+
+``shoumen scheduler`` (started by ``shoumen serve`` beside the task worker) wakes every
+``interval`` seconds and *enqueues* each job whose time of day has come and which has not
+been enqueued since; the task worker runs it. So a job runs at most once per day per
+scheduler, and a scheduler that starts after a job's time (a restart, a server that was
+down at 03:00) enqueues it at once: the jobs are idempotent, so catching up is always right
+and an extra run (two web nodes each running a scheduler) does no harm.
+
+The jobs are ``settings.SCHEDULE`` if set, else :data:`DEFAULT_SCHEDULE`: a list of
+``(task dotted path, "HH:MM" local time)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SCHEDULE = [
+    # Movement records past RETENTION_DAYS go in the quietest hour.
+    ("shoumen.gate.tasks.delete_expired_entries", "03:00"),
+    # A new pass-signing key once the current one is PASS_KEY_ROTATION_DAYS old.
+    ("shoumen.gate.tasks.rotate_pass_keys", "03:30"),
+]
+
+
+@dataclass(frozen=True)
+class Job:
+    """Enqueue the task at ``task_path`` every day at ``at`` (local time)."""
+
+    task_path: str
+    at: time
+
+    @classmethod
+    def parse(cls, task_path: str, at: str) -> Job:
+        return cls(task_path, time.fromisoformat(at))
+
+    def slot(self, now: datetime) -> datetime:
+        """Today's run time, local, as an aware datetime."""
+        local = timezone.localtime(now)
+        return timezone.make_aware(datetime.combine(local.date(), self.at))
+
+    def is_due(self, now: datetime, last_enqueued: datetime | None) -> bool:
+        """True once today's time has come, unless enqueued since then."""
+        slot = self.slot(now)
+        return now >= slot and (last_enqueued is None or last_enqueued < slot)
+
+
+def configured_jobs() -> list[Job]:
+    return [Job.parse(path, at) for path, at in getattr(settings, "SCHEDULE", DEFAULT_SCHEDULE)]
+
+
+class Scheduler:
+    """Keeps, in memory, when each job was last enqueued, and enqueues the due ones."""
+
+    def __init__(self, jobs: list[Job] | None = None):
+        self.jobs = configured_jobs() if jobs is None else jobs
+        self.last_enqueued: dict[Job, datetime] = {}
+
+    def due(self, now: datetime) -> list[Job]:
+        return [job for job in self.jobs if job.is_due(now, self.last_enqueued.get(job))]
+
+    def run_pending(self, now: datetime | None = None) -> list[Job]:
+        """Enqueue every due job; returns those enqueued. A job whose enqueueing fails (the
+        database is down) stays due and is tried again on the next wake-up."""
+        now = now or timezone.now()
+        enqueued = []
+        for job in self.due(now):
+            try:
+                import_string(job.task_path).enqueue()
+            except Exception:  # noqa: BLE001 - keep the scheduler alive; retry next time
+                logger.exception("could not enqueue %s", job.task_path)
+                continue
+            self.last_enqueued[job] = now
+            enqueued.append(job)
+            logger.info("enqueued %s", job.task_path)
+        return enqueued
+
+    def run_forever(self, interval: float = 30.0, stop: threading.Event | None = None) -> None:
+        stop = stop or threading.Event()
+        while not stop.is_set():
+            self.run_pending()
+            stop.wait(interval)

@@ -1,0 +1,29 @@
+"""The gate's scheduled housekeeping, run by the task worker (``shoumen db_worker``) when
+``shoumen scheduler`` (started by ``shoumen serve``) enqueues it, or directly by
+``shoumen gate-retention`` from cron. Both are safe to run again: a second run the same day
+changes nothing.
+"""
+
+from django_tasks import task
+
+from shoumen.core.request_context import acting_as
+
+
+@task()
+def delete_expired_entries() -> int:
+    """Delete entries and refusals past ``settings.RETENTION_DAYS``; returns how many entries
+    went (see :func:`shoumen.gate.services.delete_expired_entries`)."""
+    from .services import delete_expired_entries as delete
+
+    with acting_as(None):  # the audit row names "system"
+        return delete()
+
+
+@task()
+def rotate_pass_keys() -> str | None:
+    """Replace the pass-signing key once it is ``settings.PASS_KEY_ROTATION_DAYS`` old;
+    returns the new key's id, or None when the current key is not due yet."""
+    from .keys import rotate_if_due
+
+    key = rotate_if_due()
+    return key.kid if key is not None else None
