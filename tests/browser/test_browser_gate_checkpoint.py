@@ -286,3 +286,40 @@ def test_page_reloads_offline_from_the_service_worker(page, gate):
     page.context.set_offline(False)
     page.wait_for_function("document.getElementById('gate-queue').dataset.count === '0'")
     assert Entry.objects.count() == 1
+
+
+def test_demo_guard_scans_a_demo_pass_and_it_is_in_the_residents_trace(page):
+    """The issue's "done means": on the demo data, the demo guard scans a demo pass (its QR
+    text fed into the scan field) and the entry appears in the resident's movement trace."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from shoumen.accounts.models import User
+    from shoumen.core.demo.world import DEMO_PASSWORD
+    from shoumen.gate.models import ResidentPass
+
+    call_command("demo-data", "--residents", "200", "--seed", "7", stdout=StringIO())
+    checkpoint_ = User.objects.get(username="guard").guarded_checkpoints.order_by("pk").first()
+    assert checkpoint_ is not None, "the demo guard guards a checkpoint"
+    resident_pass = (ResidentPass.objects.select_related("person")
+                     .filter(revoked_at=None, valid_until__gt=timezone.now(),
+                             jurisdiction=checkpoint_.place.jurisdiction)
+                     .order_by("number").first())
+    before = set(Entry.objects.filter(person=resident_pass.person).values_list("pk", flat=True))
+
+    login(page, "guard", DEMO_PASSWORD)
+    page.goto(page.base_url + reverse("gate:scan", kwargs={"pk": checkpoint_.pk}))
+    page.wait_for_function(READY)
+    scan(page, resident_pass.qr_text)
+    assert page.inner_text("#gate-card-name") == resident_pass.person.name
+    confirm(page, "36.8")
+    page.wait_for_selector("#gate-recent li[data-state=synced]")
+    entry = Entry.objects.filter(person=resident_pass.person).exclude(pk__in=before).get()
+    assert (entry.checkpoint, str(entry.temperature), entry.method) == (checkpoint_, "36.8", "pass")
+
+    page.context.clear_cookies()  # the community's staff open the resident's trace
+    login(page, "community", DEMO_PASSWORD)
+    page.goto(page.base_url + reverse("gate:person-trace", kwargs={"pk": resident_pass.person.pk}))
+    row = page.locator(f"[data-trace-list] li[data-entry='{entry.pk}']")
+    assert checkpoint_.place.name in row.inner_text() and "36.8" in row.inner_text()
