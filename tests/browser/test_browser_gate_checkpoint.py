@@ -323,3 +323,93 @@ def test_demo_guard_scans_a_demo_pass_and_it_is_in_the_residents_trace(page):
     page.goto(page.base_url + reverse("gate:person-trace", kwargs={"pk": resident_pass.person.pk}))
     row = page.locator(f"[data-trace-list] li[data-entry='{entry.pk}']")
     assert checkpoint_.place.name in row.inner_text() and "36.8" in row.inner_text()
+
+
+def test_plain_http_on_a_lan_still_works_online(page, gate, settings):
+    """Over plain http from another machine (not localhost) the browser gives no WebCrypto,
+    no service worker and no camera: the page says offline checks are unavailable, hides the
+    camera, and scans and stores entries through the server all the same."""
+    lan, server = "http://gate.lan", page.base_url
+    settings.CSRF_TRUSTED_ORIGINS = [lan]
+
+    def through_the_lan(route):
+        url = route.request.url.replace(lan, server, 1)
+        route.fulfill(response=route.fetch(url=url, max_redirects=0))
+
+    page.route(f"{lan}/**", through_the_lan)
+    page.base_url = lan
+    open_page(page, gate)
+    assert page.evaluate("window.isSecureContext") is False
+    assert page.evaluate("!!(window.crypto && crypto.subtle)") is False
+    assert "HTTPS" in page.inner_text("#gate-alerts")
+    assert page.is_hidden("#gate-camera")
+
+    scan(page, gate.passes[0].qr_text)
+    assert page.inner_text("#gate-card-how") == page.evaluate(
+        "JSON.parse(document.getElementById('gate-config').textContent).strings.checked_online")
+    confirm(page, "36.5")
+    page.wait_for_selector("#gate-recent li[data-state=synced]")
+    assert Entry.objects.get().person == gate.residents[0]
+
+    # With no network it cannot check a pass: it says so, and the server checks on upload.
+    page.context.set_offline(True)
+    page.wait_for_selector("#gate-network[data-online='0']")
+    scan(page, tampered(gate.passes[1].qr_text), verdict="unchecked")
+    assert "HTTPS" in page.inner_text("#gate-card-reason")
+    confirm(page, "36.5")
+    page.wait_for_function("document.getElementById('gate-queue').dataset.count === '1'")
+    page.context.set_offline(False)
+    page.wait_for_selector("#gate-recent li[data-state=refused]")
+    assert queue_length(page) == 0
+    assert Refusal.objects.get().reason == "bad_signature" and Entry.objects.count() == 1
+
+
+def fake_camera_video(text: str, path, width=640, height=480) -> None:
+    """A one-frame Y4M video of the QR code of ``text``, for Chromium's fake camera."""
+    import segno
+
+    rows = list(segno.make_qr(text, error="m").matrix_iter(scale=1, border=4))
+    module = (height - 40) // len(rows)
+    left, top = (width - module * len(rows)) // 2, (height - module * len(rows)) // 2
+    luma = bytearray(b"\xff" * (width * height))
+    for y in range(module * len(rows)):
+        row = rows[y // module]
+        for x in range(module * len(rows)):
+            if row[x // module]:
+                luma[(top + y) * width + left + x] = 0
+    chroma = b"\x80" * (width // 2 * height // 2)
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        out.write(b"FRAME\n" + bytes(luma) + chroma + chroma)
+
+
+def test_camera_reads_the_pass_with_jsqr(browser, live_server, settings, tmp_path):
+    """The camera button: Chromium's fake camera shows a pass's QR code; with no
+    BarcodeDetector on this platform the page decodes the frames with the vendored jsQR."""
+    from tests.browser.conftest import CHROMIUM
+
+    settings.ALLOWED_HOSTS = ["*"]
+    gate = Gate()
+    video = tmp_path / "pass.y4m"
+    fake_camera_video(gate.passes[0].qr_text, video)
+    camera_browser = browser.browser_type.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream",
+              "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}"])
+    try:
+        context = camera_browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
+        context.grant_permissions(["camera"])
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.base_url = live_server.url
+        open_page(page, gate)
+        page.click("#gate-camera")
+        page.wait_for_selector("#gate-current[data-verdict=ok]")
+        assert page.inner_text("#gate-card-name") == "李四"
+        assert page.is_hidden("#gate-camera-box")  # the camera stops once it has read a code
+        assert page.evaluate("'BarcodeDetector' in window || typeof window.jsQR === 'function'")
+        confirm(page, "36.5")
+        page.wait_for_selector("#gate-recent li[data-state=synced]")
+        assert Entry.objects.get().person == gate.residents[0]
+    finally:
+        camera_browser.close()
