@@ -190,8 +190,7 @@ def pass_bulk(request):
                     "%(node)s: %(issued)d passes issued, %(skipped)d residents already held a "
                     "valid pass.") % {"node": node.name, "issued": result.issued,
                                       "skipped": result.skipped})
-                return redirect(f"{reverse('gate:pass-bulk')}?"
-                                f"{urlencode({'jurisdiction': node.pk, 'issued': result.issued})}")
+                return redirect(f"{reverse('gate:pass-bulk')}?{urlencode({'jurisdiction': node.pk})}")
     else:
         form = BulkIssueForm(request.GET or None, user=user)
     preview = None
@@ -199,8 +198,7 @@ def pass_bulk(request):
         form.is_valid()
         node = form.cleaned_data.get("jurisdiction")
         preview = _bulk_preview(request, node) if node is not None else None
-    return render(request, "gate/passes/pass_bulk.html", {
-        "form": form, "preview": preview, "issued": request.GET.get("issued")})
+    return render(request, "gate/passes/pass_bulk.html", {"form": form, "preview": preview})
 
 
 # --- printing and the phone view ----------------------------------------------------------------
