@@ -232,6 +232,8 @@ SPECTACULAR_SETTINGS = {
         "PersonStatusEnum": "shoumen.people.models.PersonStatus",
         "EnterpriseStatusEnum": "shoumen.resumption.models.EnterpriseStatus",
         "LedgerJobStatusEnum": "shoumen.ledgers.models.JobStatus",
+        "PersonKindEnum": "shoumen.people.models.PersonKind",
+        "RefusalReasonEnum": "shoumen.gate.models.RefusalReason",
     },
 }
 

@@ -37,7 +37,12 @@ from .passes import Refused, check_pass, qr_digest
 def parse_temperature(value) -> Decimal:
     low, high = settings.TEMPERATURE_RANGE_C
     try:
-        temp = Decimal(str(value).strip()).quantize(Decimal("0.1"))
+        if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+            raise InvalidOperation
+        temp = Decimal(str(value).strip())
+        if not temp.is_finite():  # "NaN" and "Infinity" parse, but compare with an exception
+            raise InvalidOperation
+        temp = temp.quantize(Decimal("0.1"))
     except (InvalidOperation, ValueError):
         raise ValidationError({"temperature": _("Enter the temperature as a number, e.g. 36.5.")}
                               ) from None
@@ -53,10 +58,13 @@ def _parse_at(value) -> datetime:
     if value in (None, ""):
         return now
     at = value
-    if isinstance(value, str):
+    if not isinstance(value, datetime):
         from django.utils.dateparse import parse_datetime
 
-        at = parse_datetime(value)
+        try:  # a well-formed but impossible time ("2026-13-45T…") raises ValueError
+            at = parse_datetime(value) if isinstance(value, str) else None
+        except ValueError:
+            at = None
         if at is None:
             raise ValidationError({"at": _("Give the time as ISO 8601, e.g. "
                                            "2026-03-01T08:30:00+08:00.")})
@@ -80,11 +88,24 @@ def _parse_uuid(value) -> uuid_mod.UUID:
         raise ValidationError({"uuid": _("“%(v)s” is not a UUID.") % {"v": value}}) from None
 
 
-def _validated(*, uuid, direction, at, temperature, sources):
+def validate_input(*, uuid, direction, at, temperature, sources, visitor_prefix=""):
     """The checks every registration needs before touching the database, all reported at
-    once: ``(uuid, at, temperature)`` or a ValidationError by field."""
+    once: ``(uuid, at, temperature)`` or a ValidationError by field. ``sources`` is
+    ``(qr_text, person, visitor)`` as received; a visitor's fields are reported under
+    ``visitor_prefix`` + ``name``, ``phone``, ``id_number``, ``reason``."""
     errors: dict[str, list] = {}
     parsed = {}
+    qr_text, _person, visitor = sources
+    if qr_text and not isinstance(qr_text, str):
+        errors["qr_text"] = [_("Send the scanned pass as text (it starts with “SM1:”).")]
+    if visitor and not isinstance(visitor, dict):
+        errors["visitor"] = [_("Give the visitor as an object with name, phone, id_number, "
+                               "reason and visiting.")]
+    elif visitor:
+        try:
+            clean_visitor(visitor, prefix=visitor_prefix)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
     for name, parse in (("uuid", lambda: _parse_uuid(uuid)), ("at", lambda: _parse_at(at)),
                         ("temperature", lambda: parse_temperature(temperature))):
         try:
@@ -122,7 +143,7 @@ class Outcome:
 
 
 def _existing(uid) -> Outcome | None:
-    entry = Entry.objects.filter(uuid=uid).select_related("person").first()
+    entry = Entry.objects.filter(uuid=uid).select_related("person__jurisdiction__parent").first()
     if entry is not None:
         return Outcome(entry=entry, duplicate=True, person=entry.person)
     refusal = Refusal.objects.filter(uuid=uid).first()
@@ -142,8 +163,8 @@ def register(*, checkpoint: Checkpoint, actor, direction: str, temperature, qr_t
     ValidationError naming the field; a refused pass is stored as a :class:`Refusal` and
     returned, not raised. A fever raises a :class:`FeverAlert` in the same transaction.
     """
-    uid, at, temp = _validated(uuid=uuid, direction=direction, at=at, temperature=temperature,
-                               sources=(qr_text, person, visitor))
+    uid, at, temp = validate_input(uuid=uuid, direction=direction, at=at,
+                                   temperature=temperature, sources=(qr_text, person, visitor))
     method, resident_pass = Method.LOOKUP, None
     try:
         if qr_text:
@@ -166,8 +187,8 @@ def register(*, checkpoint: Checkpoint, actor, direction: str, temperature, qr_t
                           fever=temp >= Decimal(str(settings.FEVER_THRESHOLD_C)),
                           person=person, method=method, resident_pass=resident_pass,
                           guard=actor, device=device,
-                          visit_reason=(visitor or {}).get("reason", "")[:100],
-                          visiting=(visitor or {}).get("visiting", "")[:100])
+                          visit_reason=((visitor or {}).get("reason") or "").strip()[:100],
+                          visiting=((visitor or {}).get("visiting") or "").strip()[:100])
             entry.save(force_insert=True)
             if entry.fever:
                 raise_fever_alert(entry, checkpoint=checkpoint)
@@ -198,25 +219,40 @@ def _store_refusal(refused: Refused, *, uid, checkpoint, actor, direction, at) -
     return Outcome(refusal=refusal, person=refused.person)
 
 
+def clean_visitor(data: dict, *, prefix: str = "") -> tuple[str, str, str]:
+    """A visitor's ``(name, id_number, phone)``, validated and normalised; otherwise a
+    ValidationError naming each bad field (``prefix`` + field name)."""
+    errors: dict[str, list] = {}
+    text = {}
+    for key in ("name", "id_number", "phone", "reason", "visiting"):
+        value = data.get(key)
+        if value is not None and not isinstance(value, str):
+            errors[prefix + key] = [_("Give this as text.")]
+        text[key] = value.strip() if isinstance(value, str) else ""
+    if not text["name"] and prefix + "name" not in errors:
+        errors[prefix + "name"] = [_("Enter the visitor's name.")]
+    try:
+        number = pii.validate_id_number(text["id_number"])
+    except ValidationError as exc:
+        errors.setdefault(prefix + "id_number", exc.messages)
+        number = ""
+    try:
+        phone = pii.validate_phone(text["phone"])
+    except ValidationError as exc:
+        errors.setdefault(prefix + "phone", exc.messages)
+        phone = ""
+    if not text["reason"] and prefix + "reason" not in errors:
+        errors[prefix + "reason"] = [_("Say why the visitor comes (e.g. visiting family, "
+                                       "delivery).")]
+    if errors:
+        raise ValidationError(errors)
+    return text["name"], number, phone
+
+
 def visitor_person(checkpoint: Checkpoint, data: dict, *, actor) -> Person:
     """The person a visitor registration is about: found by ID number if known anywhere,
     else registered as a visitor in the checkpoint's community. Raises ValidationError."""
-    errors: dict[str, list] = {}
-    name = (data.get("name") or "").strip()
-    if not name:
-        errors["name"] = [_("Enter the visitor's name.")]
-    try:
-        number = pii.validate_id_number(data.get("id_number") or "")
-    except ValidationError as exc:
-        errors["id_number"], number = exc.messages, ""
-    try:
-        phone = pii.validate_phone(data.get("phone") or "")
-    except ValidationError as exc:
-        errors["phone"], phone = exc.messages, ""
-    if not (data.get("reason") or "").strip():
-        errors["reason"] = [_("Say why the visitor comes (e.g. visiting family, delivery).")]
-    if errors:
-        raise ValidationError(errors)
+    name, number, phone = clean_visitor(data)
     known = Person.objects.filter(id_number_index=pii.blind_index("id", number)).first()
     if known is not None:
         return known
@@ -238,7 +274,7 @@ def lookup(query: str, *, checkpoint: Checkpoint, limit: int = 10) -> list[Perso
     q = (query or "").strip().upper()
     if not q:
         return []
-    people = Person.objects.select_related("jurisdiction")
+    people = Person.objects.select_related("jurisdiction__parent")
     if q.isdigit() and len(q) == 10:
         by_pass = people.filter(passes__number=q, passes__revoked_at=None)
         if by_pass.exists():
@@ -284,20 +320,26 @@ def register_batch(items: list, *, actor, device: CheckpointDevice | None = None
     results: list[ItemResult | None] = [None] * len(items)
     ready = []  # (index, item, uid, at, temp, checkpoint)
     for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            results[index] = ItemResult(index, "", "invalid", errors={
+                "non_field_errors": [_("Each entry must be an object.")]})
+            continue
+        errors = {}
+        checkpoint = allowed.get(_int_or_none(item.get("checkpoint")))
+        if checkpoint is None:
+            errors["checkpoint"] = [_("Unknown checkpoint, or not one this device or account "
+                                      "may register at.")]
         try:
-            if not isinstance(item, dict):
-                raise ValidationError(_("Each entry must be an object."))
-            uid, at, temp = _validated(
+            uid, at, temp = validate_input(
                 uuid=item.get("uuid") or _missing_uuid(), direction=item.get("direction"),
                 at=item.get("at"), temperature=item.get("temperature"),
-                sources=(item.get("qr_text"), item.get("person"), item.get("visitor")))
-            checkpoint = allowed.get(_int_or_none(item.get("checkpoint")))
-            if checkpoint is None:
-                raise ValidationError({"checkpoint": _(
-                    "Unknown checkpoint, or not one this device or account may register at.")})
+                sources=(item.get("qr_text"), item.get("person"), item.get("visitor")),
+                visitor_prefix="visitor.")  # as the API's single entry names them
         except ValidationError as exc:
-            uid_text = str(item.get("uuid") or "") if isinstance(item, dict) else ""
-            results[index] = ItemResult(index, uid_text, "invalid", errors=_error_dict(exc))
+            errors = {**_error_dict(exc), **errors}
+        if errors:
+            results[index] = ItemResult(index, str(item.get("uuid") or ""), "invalid",
+                                        errors=errors)
             continue
         ready.append((index, item, uid, at, temp, checkpoint))
 
@@ -373,6 +415,8 @@ def _register_item(index, item, uid, checkpoint, *, actor, device) -> ItemResult
 
 
 def _int_or_none(value):
+    if isinstance(value, bool):  # JSON true is not checkpoint or person 1
+        return None
     try:
         return int(value)
     except (TypeError, ValueError):
