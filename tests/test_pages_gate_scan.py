@@ -63,7 +63,7 @@ def test_guard_sees_the_page_with_what_its_script_needs(gate, client_en):
     # The script's sentences come from the page, translated; the user's name is filled in.
     assert config["strings"]["device_name"] == "guard_a's phone"
     assert "%(n)s" in config["strings"]["queue"]
-    assert "Entries are kept 28 days" in body
+    assert 'data-retention-note="28"' in body
     assert response["Cache-Control"].startswith("max-age=0")  # never a stale shell from HTTP caches
 
 

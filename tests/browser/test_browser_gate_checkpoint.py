@@ -413,3 +413,32 @@ def test_camera_reads_the_pass_with_jsqr(browser, live_server, settings, tmp_pat
         assert Entry.objects.get().person == gate.residents[0]
     finally:
         camera_browser.close()
+
+
+def test_an_upload_the_server_refuses_is_kept_aside_with_its_errors(page, gate):
+    """A visitor typed in offline with a wrong ID number: the upload answers "invalid"; the
+    entry leaves the queue but stays on the phone, shown with the server's message, until
+    the guard removes it."""
+    open_page(page, gate)
+    page.context.set_offline(True)
+    page.wait_for_selector("#gate-network[data-online='0']")
+    page.click("#gate-tab-visitor")
+    for field, value in (("name", "孙七"), ("phone", "13912345678"),
+                         ("id_number", "370103198503070000"), ("reason", "探亲")):
+        page.fill(f"#gate-visitor-{field}", value)
+    page.click("#gate-visitor-form button[type=submit]")
+    assert page.get_attribute("#gate-current", "data-verdict") == "unchecked"
+    confirm(page, "36.5")
+    page.wait_for_function("document.getElementById('gate-queue').dataset.count === '1'")
+
+    page.context.set_offline(False)
+    page.wait_for_selector("#gate-invalid:not(.d-none) li[data-uuid]")
+    assert queue_length(page) == 0
+    assert "孙七" in page.inner_text("#gate-invalid-list")
+    assert page.inner_text("#gate-invalid-list .text-danger").strip()  # the server's message
+    assert page.locator("#gate-recent li[data-state=invalid]").count() == 1
+    assert not Entry.objects.exists()
+
+    page.click("#gate-invalid-list button")
+    page.wait_for_selector("#gate-invalid", state="hidden")
+    assert page.locator("#gate-recent li[data-state=invalid]").count() == 0

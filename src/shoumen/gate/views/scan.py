@@ -159,7 +159,6 @@ def scan(request, pk):
             ("reason", _("Reason for the visit"), "text", ""),
             ("visiting", _("Visiting whom (name, building, room)"), "text", ""),
         ],
-        "retention_days": settings.RETENTION_DAYS,
     })
 
 

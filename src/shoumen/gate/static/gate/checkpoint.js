@@ -715,9 +715,8 @@
       var list = $("gate-invalid-list");
       list.textContent = "";
       invalid.forEach(function (item) {
-        var errors = flattenErrors(item.errors || {}).map(function (p) {
-          return p[0] + ": " + p[1].join(" ");
-        }).join("; ");
+        // The server's messages name the field themselves ("the ID number's check digit…").
+        var errors = flattenErrors(item.errors || {}).map(function (p) { return p[1].join(" "); }).join(" ");
         var remove = el("button", {type: "button", className: "btn btn-sm btn-outline-danger",
                                    text: S.remove});
         remove.addEventListener("click", function () {
