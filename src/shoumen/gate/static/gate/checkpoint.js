@@ -393,6 +393,7 @@
   function checkPass(text) {
     var dir = direction();
     var seq = ++checkSeq;
+    if (!state.current || state.current.qrText !== text) forgetTemperature();
     state.current = {source: "pass", qrText: text,
                      preview: {verdict: "pending", name: S.checking, lines: [], idMasked: "", how: ""}};
     renderCard();
@@ -422,6 +423,7 @@
 
   function choosePerson(person) {
     var refused = direction() === "out" && person.confined;
+    if (!state.current || state.current.person !== person) forgetTemperature();
     state.current = {source: "lookup", person: person, preview: {
       verdict: refused ? "refused" : "ok",
       reason: refused ? "status" : "",
@@ -438,6 +440,7 @@
   }
 
   function chooseVisitor(visitor) {
+    forgetTemperature();
     state.current = {source: "visitor", visitor: visitor, preview: {
       verdict: "unchecked", name: visitor.name, idMasked: maskId(visitor.id_number),
       lines: [S.visitor, visitor.reason, visitor.visiting].filter(Boolean),
@@ -486,6 +489,11 @@
   }
 
   // --- Temperature --------------------------------------------------------------------------
+
+  /* A new person on the card: the last person's temperature must not carry over. */
+  function forgetTemperature() {
+    $("gate-temp-input").value = "";
+  }
 
   function readTemperature() {
     var raw = $("gate-temp-input").value.trim().replace(",", ".");
@@ -920,7 +928,8 @@
     navigator.serviceWorker.register(config.sw.url, {scope: config.sw.scope}).then(function () {
       return navigator.serviceWorker.ready;
     }).then(function (registration) {
-      var urls = [location.pathname].concat(config.assets);
+      // Once the worker controls the page, loading it keeps it; before, ask for it.
+      var urls = (navigator.serviceWorker.controller ? [] : [location.pathname]).concat(config.assets);
       document.querySelectorAll("link[rel=stylesheet][href], script[src]").forEach(function (node) {
         urls.push(node.getAttribute("href") || node.getAttribute("src"));
       });
