@@ -133,9 +133,9 @@ def test_window_edges_are_inclusive(sites):
     add_entry(past, sites.gate_a, t - timedelta(minutes=30, microseconds=1))
     add_entry(other_site, sites.gate_b, t)
     result = find_contacts(case, params(window=30))
-    assert {c.person for c in result.of_degree(1)} == {on_edge, early_edge}
+    assert {c.person.pk for c in result.of_degree(1)} == {on_edge.pk, early_edge.pk}
     # ``past`` is 1 µs outside the case's window, but within 乙's: a second-degree contact.
-    assert [c.person for c in result.of_degree(2)] == [past]
+    assert [c.person.pk for c in result.of_degree(2)] == [past.pk]
     result = find_contacts(case, params(window=30, degree=1))
     assert {x.minutes_apart for c in result.contacts for x in c.exposures} == {30.0, -30.0}
     assert all(x.linked_entry_id == case_entry.pk for c in result.contacts for x in c.exposures)
@@ -155,7 +155,7 @@ def test_entries_outside_the_period_are_ignored(sites):
     add_entry(case, sites.gate_c, p.until + timedelta(seconds=1))
     add_entry(later, sites.gate_c, p.until)
     result = find_contacts(case, p)
-    assert [c.person for c in result.contacts] == [at_start]
+    assert [c.person.pk for c in result.contacts] == [at_start.pk]
     assert len(result.case_entries) == 1
 
 
@@ -168,9 +168,9 @@ def test_building_lobbies_are_one_site(sites):
     add_entry(passer_by, sites.gate_a, t)  # same time, other site
     result = find_contacts(case, params())
     (contact,) = result.contacts
-    assert contact.person == colleague
+    assert contact.person.pk == colleague.pk
     x = contact.first_exposure
-    assert (x.checkpoint, x.linked_checkpoint, x.site_id) == (sites.lobby_2, sites.lobby_1,
+    assert (x.checkpoint.pk, x.linked_checkpoint.pk, x.site_id) == (sites.lobby_2.pk, sites.lobby_1.pk,
                                                               sites.tower.pk)
     assert x.site_name == "绿地中心"
 
@@ -186,8 +186,8 @@ def test_second_degree_through_any_entry_of_a_first_degree_contact(sites):
     add_entry(far, sites.gate_b, t - timedelta(hours=3))  # nobody near
     add_entry(case, sites.gate_b, t - timedelta(hours=5, minutes=35))  # never its own contact
     result = find_contacts(case, params())
-    assert [(c.person, c.degree) for c in result.contacts] == [(first, 1), (second, 2)]
-    assert result.of_degree(2)[0].via == [first]
+    assert [(c.person.pk, c.degree) for c in result.contacts] == [(first.pk, 1), (second.pk, 2)]
+    assert [v.pk for v in result.of_degree(2)[0].via] == [first.pk]
     assert result.of_degree(2)[0].first_exposure.linked_person_id == first.pk
     # The first-degree person is not listed again as a second-degree one (and vice versa).
     assert len({c.person.pk for c in result.contacts}) == 2
@@ -249,7 +249,7 @@ def test_home_observation_changes_only_people_in_scope(outbreak):
     assert statuses["接触一"] == statuses["接触二"] == PersonStatus.HOME_OBSERVATION
     assert statuses["确诊"] == PersonStatus.CONFIRMED
     assert statuses["乙社区人"] == PersonStatus.NORMAL  # not worker_a's to change
-    assert [c.person for c in plan.outside] == [outbreak.elsewhere]
+    assert [c.person.pk for c in plan.outside] == [outbreak.elsewhere.pk]
     change = StatusChange.objects.get(person=outbreak.normal_1)
     assert "病例" in change.reason and change.changed_by == outbreak.worker_a
     summary = AuditEvent.objects.get(action="action", object_id=str(outbreak.case.pk))
@@ -270,7 +270,7 @@ def test_commander_of_both_communities_changes_both(outbreak):
 
 def test_only_the_confirmed_people_are_changed(outbreak):
     plan = observe(outbreak, outbreak.worker_a, only=[outbreak.normal_1.pk, outbreak.case.pk])
-    assert [c.person for c in plan.to_change] == [outbreak.normal_1]
+    assert [c.person.pk for c in plan.to_change] == [outbreak.normal_1.pk]
     assert Person.objects.get(pk=outbreak.normal_2.pk).status == PersonStatus.NORMAL
 
 
@@ -300,7 +300,7 @@ def test_without_status_capability_nothing_happens(outbreak):
 
 def test_scope_marks_who_the_user_may_change(outbreak):
     result = mark_scope(find_contacts(outbreak.case, contact_params()), outbreak.worker_b)
-    assert {c.person for c in result.contacts if c.in_scope} == {outbreak.elsewhere}
+    assert [c.person.pk for c in result.contacts if c.in_scope] == [outbreak.elsewhere.pk]
     assert result.counts["outside_scope"] == 4
 
 
@@ -323,3 +323,28 @@ def test_trace_pairs_in_and_out_per_site_newest_first(sites):
     assert trace.entries[1].minutes_between == 540
     assert trace.open_count == 1 and trace.last.entry == lone
     assert sum(len(d.entries) for d in trace.days) == 5
+
+
+def test_cards_show_what_the_models_hold(sites):
+    from shoumen.gate import contact_cards
+
+    grid_person = factories.person(sites.worker_a, sites.grid_a1, "网格人", phone="13912345678")
+    with request_context.acting_as(sites.worker_a):
+        change_status(grid_person, actor=sites.worker_a, status=PersonStatus.HOME_OBSERVATION,
+                      reason="测试")
+    card = contact_cards.people([grid_person.pk, 999_999])[grid_person.pk]
+    person = Person.objects.get(pk=grid_person.pk)
+    assert (card.pk, card.name, card.id_number_masked, card.phone_masked, card.status,
+            card.kind) == (person.pk, person.name, person.id_number_masked, person.phone_masked,
+                           person.status, person.kind)
+    assert card.get_status_display() == person.get_status_display()
+    assert (card.jurisdiction.name, card.jurisdiction.parent_id, card.jurisdiction.parent.name) \
+        == ("甲社区一网格", sites.community_a.pk, "甲社区")
+    cards = contact_cards.checkpoints([sites.lobby_1.pk, sites.gate_c.pk])
+    lobby, gate = cards[sites.lobby_1.pk], cards[sites.gate_c.pk]
+    assert (lobby.name, lobby.site_id, lobby.site_name) == ("绿地中心南大堂", sites.tower.pk,
+                                                             "绿地中心")
+    assert (gate.site_id, gate.site_name, gate.jurisdiction.code) == (
+        sites.gate_c.pk, "丙社区西门", "370102001001")
+    assert contact_cards.CheckpointCard.of(sites.lobby_1) == lobby
+    assert contact_cards.people([]) == {}

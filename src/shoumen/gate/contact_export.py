@@ -14,7 +14,7 @@ from shoumen.core.models import AuditAction
 from shoumen.geo.models import NodeKind
 from shoumen.ledgers.xlsx import header_cells, save_to_bytes, text_cells
 
-from .contacts import ContactResult, site_name
+from .contacts import ContactResult
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -77,7 +77,7 @@ def contacts_workbook(result: ContactResult) -> bytes:
             community_label(c.person), str(c.person.get_status_display()),
             _("Yes") if c.in_scope else _("No — notify their community"),
             "、".join(v.name for v in c.via), _time(ws, first.at), first.site_name,
-            first.checkpoint.place.name, len(c.exposures)]))
+            first.checkpoint.name, len(c.exposures)]))
 
     ws = _sheet(workbook, _("Exposures"),
                 [_("Degree"), _("Name"), _("ID number"), _("Time"), _("Checkpoint"), _("Site"),
@@ -87,9 +87,9 @@ def contacts_workbook(result: ContactResult) -> bytes:
         for x in c.exposures:
             ws.append(text_cells(ws, [
                 c.degree, c.person.name, c.person.id_number_masked, _time(ws, x.at),
-                x.checkpoint.place.name, site_name(x.checkpoint),
+                x.checkpoint.name, x.checkpoint.site_name,
                 x.linked_person.name, _time(ws, x.linked_at),
-                x.linked_checkpoint.place.name, x.minutes_apart]))
+                x.linked_checkpoint.name, x.minutes_apart]))
     return save_to_bytes(workbook)
 
 

@@ -42,7 +42,9 @@ from shoumen.core.models import AuditAction
 from shoumen.people.models import Person, PersonStatus
 from shoumen.people.services import change_status
 
-from .models import Checkpoint, Entry
+from . import contact_cards
+from .contact_cards import CheckpointCard, PersonCard
+from .models import Entry
 
 WINDOW_RANGE = (5, 120)  # minutes
 FIRST_DEGREE_LIMIT = 10_000  # exposures read at most, per degree
@@ -134,6 +136,7 @@ def contacts_sql(case_id: int, params: ContactParams, *, using: str = "default",
     Rows (columns :data:`ROW_COLUMNS`): degree 0 for each of the case's entries in the period
     (linked columns NULL), degree 1 and 2 for each exposure: the contact's entry and the
     entry it is co-located with (the case's for degree 1, a first-degree person's for 2).
+    Times come as epoch seconds on PostgreSQL, as stored text on SQLite.
     """
     connection = connections[using]
     table = connection.ops.quote_name(Entry._meta.db_table)
@@ -149,8 +152,16 @@ def contacts_sql(case_id: int, params: ContactParams, *, using: str = "default",
                 f" AND {at} >= {shifted(other_at, '-')} AND {at} <= {shifted(other_at, '+')}"
                 f" AND {at} >= %(since)s AND {at} <= %(until)s")
 
-    columns = ('{a}.person_id, {a}.id AS entry_id, {a}."at", {a}.checkpoint_id, {a}.site_id, '
-               '{b}.id AS linked_entry_id, {b}."at" AS linked_at, '
+    def time_of(column: str) -> str:
+        """PostgreSQL sends times as epoch seconds: a float reads several times faster than
+        a timestamp's text (thousands per search). SQLite's are text anyway."""
+        if connection.vendor == "postgresql":
+            return f"EXTRACT(EPOCH FROM {column})::float8"
+        return column
+
+    columns = ('{a}.person_id, {a}.id AS entry_id, ' + time_of('{a}."at"') + ' AS "at", '
+               '{a}.checkpoint_id, {a}.site_id, {b}.id AS linked_entry_id, '
+               + time_of('{b}."at"') + ' AS linked_at, '
                '{b}.checkpoint_id AS linked_checkpoint_id, {b}.person_id AS linked_person_id')
     sql = f"""
 WITH case_entries AS (
@@ -180,8 +191,8 @@ second_links AS (
     sql += "\nSELECT * FROM first_links"
     if params.degree >= 2:
         sql += "\nUNION ALL SELECT * FROM second_links"
-    sql += ("\nUNION ALL SELECT 0, person_id, id, \"at\", checkpoint_id, site_id, NULL, NULL, "
-            "NULL, NULL FROM case_entries")
+    sql += ("\nUNION ALL SELECT 0, person_id, id, " + time_of('"at"') + ", checkpoint_id, site_id, "
+            "NULL, NULL, NULL, NULL FROM case_entries")
     at_field = Entry._meta.get_field("at")
     values = {
         "case": case_id,
@@ -210,9 +221,9 @@ class Exposure:
     linked_at: datetime
     linked_checkpoint_id: int
     linked_person_id: int
-    checkpoint: Checkpoint | None = None
-    linked_checkpoint: Checkpoint | None = None
-    linked_person: Person | None = None
+    checkpoint: CheckpointCard | None = None
+    linked_checkpoint: CheckpointCard | None = None
+    linked_person: Person | PersonCard | None = None
 
     @property
     def minutes_apart(self) -> float:
@@ -221,15 +232,15 @@ class Exposure:
 
     @property
     def site_name(self) -> str:
-        return site_name(self.checkpoint) if self.checkpoint else ""
+        return self.checkpoint.site_name if self.checkpoint else ""
 
 
 @dataclass
 class Contact:
-    person: Person
+    person: PersonCard
     degree: int
     exposures: list[Exposure] = field(default_factory=list)
-    via: list[Person] = field(default_factory=list)  # second degree: the linking contacts
+    via: list[PersonCard] = field(default_factory=list)  # second degree: the linking contacts
     in_scope: bool = False  # the user may change their status (set by mark_scope)
 
     @property
@@ -263,57 +274,49 @@ class ContactResult:
                 "case_entries": len(self.case_entries)}
 
 
-def site_name(checkpoint: Checkpoint) -> str:
-    """The site people shared: the building for a lobby, else the checkpoint itself."""
-    building = checkpoint.place.building
-    return building.name if building is not None else checkpoint.place.name
-
-
 def find_contacts(case: Person, params: ContactParams, *, using: str = "default",
                   first_limit: int = FIRST_DEGREE_LIMIT,
                   second_limit: int = SECOND_DEGREE_LIMIT) -> ContactResult:
     """The case's close contacts under ``params`` (see the module's definitions): each with
-    their exposures in time order, contacts sorted by degree and first exposure. Reads only;
-    the caller has checked that the user may trace ``case``."""
+    their exposures in time order, contacts sorted by degree and first exposure. Reads only
+    (three queries: the search, then the people and the checkpoints it names, as
+    :mod:`.contact_cards`); the caller has checked that the user may trace ``case``."""
     sql, values = contacts_sql(case.pk, params, using=using, first_limit=first_limit,
                                second_limit=second_limit)
     with connections[using].cursor() as cursor:
         cursor.execute(sql, values)
         rows = cursor.fetchall()
+    time = _from_epoch if connections[using].vendor == "postgresql" else _aware
     own: list[Exposure] = []
     by_person: dict[int, tuple[int, list[Exposure], set[int]]] = {}
+    checkpoint_ids: set[int] = set()
     links = [0, 0, 0]
-    for degree, person_id, *rest in rows:
-        exposure = Exposure(*rest) if degree else Exposure(*rest[:4], None, None, None, None)
+    for degree, person_id, entry_id, at, checkpoint_id, site_id, *linked in rows:
         links[degree] += 1
+        checkpoint_ids.add(checkpoint_id)
         if degree == 0:
-            own.append(exposure)
+            own.append(Exposure(entry_id, time(at), checkpoint_id, site_id, *linked))
             continue
+        linked_entry_id, linked_at, linked_checkpoint_id, linked_person_id = linked
+        checkpoint_ids.add(linked_checkpoint_id)
         found = by_person.get(person_id)
         if found is None:
             found = by_person[person_id] = (degree, [], set())
-        found[1].append(exposure)
-        found[2].add(exposure.linked_person_id)
-    tz = timezone.get_current_timezone()
-    people = Person.objects.using(using).select_related("jurisdiction__parent").in_bulk(
-        {*by_person, *(i for _, _, via in by_person.values() for i in via)})
-    checkpoint_ids = {e.checkpoint_id for _, exps, _ in by_person.values() for e in exps}
-    checkpoint_ids |= {e.linked_checkpoint_id for _, exps, _ in by_person.values() for e in exps}
-    checkpoint_ids |= {e.checkpoint_id for e in own}
-    checkpoints = Checkpoint.objects.using(using).select_related(
-        "place__jurisdiction", "place__building").in_bulk(checkpoint_ids)
+        found[1].append(Exposure(entry_id, time(at), checkpoint_id, site_id, linked_entry_id,
+                                 time(linked_at), linked_checkpoint_id, linked_person_id))
+        found[2].add(linked_person_id)
+    people = contact_cards.people(by_person.keys(), using=using)
+    sites = contact_cards.checkpoints(checkpoint_ids, using=using)
     contacts = []
     for person_id, (degree, exposures, via) in by_person.items():
         for e in exposures:
-            e.at, e.linked_at = _aware(e.at, tz), _aware(e.linked_at, tz)
-            e.checkpoint, e.linked_checkpoint = (checkpoints[e.checkpoint_id],
-                                                 checkpoints[e.linked_checkpoint_id])
+            e.checkpoint, e.linked_checkpoint = sites[e.checkpoint_id], sites[e.linked_checkpoint_id]
             e.linked_person = case if degree == 1 else people[e.linked_person_id]
-        exposures.sort(key=lambda e: (e.at, e.linked_at, e.entry_id, e.linked_entry_id))
+        exposures.sort(key=_exposure_order)
         contacts.append(Contact(person=people[person_id], degree=degree, exposures=exposures,
-                                via=[people[i] for i in sorted(via) if degree == 2]))
+                                via=[people[i] for i in sorted(via)] if degree == 2 else []))
     for e in own:
-        e.at, e.checkpoint = _aware(e.at, tz), checkpoints[e.checkpoint_id]
+        e.checkpoint = sites[e.checkpoint_id]
     own.sort(key=lambda e: (e.at, e.entry_id))
     contacts.sort(key=lambda c: (c.degree, c.first_exposure.at, c.person.pk))
     return ContactResult(case=case, params=params, case_entries=own, contacts=contacts,
@@ -321,13 +324,23 @@ def find_contacts(case: Person, params: ContactParams, *, using: str = "default"
                          truncated_second=params.degree >= 2 and links[2] >= second_limit)
 
 
-def _aware(value, tz):
-    """Rows read through a raw cursor: SQLite gives text, PostgreSQL aware datetimes."""
+def _exposure_order(e: Exposure):
+    return e.at, e.linked_at, e.entry_id, e.linked_entry_id
+
+
+def _from_epoch(value: float) -> datetime:
+    """A time as :func:`contacts_sql` returns it on PostgreSQL (epoch seconds)."""
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _aware(value) -> datetime:
+    """A time as :func:`contacts_sql` returns it on SQLite: text, or a naive datetime in UTC
+    (as Django stores them)."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    if value is not None and timezone.is_naive(value):
-        value = timezone.make_aware(value, UTC)
-    return value.astimezone(tz) if value is not None else None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
 
 
 def mark_scope(result: ContactResult, user) -> ContactResult:
@@ -402,7 +415,7 @@ def observe_contacts(case: Person, params: ContactParams, *, actor, only=None) -
     result = mark_scope(find_contacts(case, params), actor)
     plan = plan_observation(result, only=only)
     for contact in plan.to_change:
-        change_status(contact.person, actor=actor, status=PersonStatus.HOME_OBSERVATION,
+        change_status(Person(pk=contact.person.pk), actor=actor, status=PersonStatus.HOME_OBSERVATION,
                       reason=observation_reason(case, contact.degree))
         contact.person.status = PersonStatus.HOME_OBSERVATION
     audit.record(

@@ -1,3 +1,249 @@
-"""Pages: traces (being written)."""
+"""Pages: a person's movement trace and a case's close contacts (list, graph, xlsx export,
+home observation of the contacts in one action), and the movements panel on a person's page.
 
-urlpatterns: list = []
+A person is traced with ``gate.trace``: one outside the user's ``gate.trace`` scope is a 404,
+like a missing one. The trace and the contacts show entries and people from anywhere (the
+virus does not stop at the jurisdiction's edge); changing a contact's status needs
+``people.status`` for that contact, and the others are listed for their community to act on.
+"""
+
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+
+from shoumen.core.scoping import scope_for
+from shoumen.core.views import add_service_errors, forbidden, style_form
+from shoumen.people.models import Person
+
+from .. import contact_export
+from ..contacts import (
+    WINDOW_RANGE,
+    ContactResult,
+    contact_params,
+    find_contacts,
+    mark_scope,
+    observe_contacts,
+    plan_observation,
+)
+from ..models import Entry
+from ..traces import person_trace
+
+TRACE = "gate.trace"
+GRAPH_NODE_LIMIT = 300  # nodes an ECharts force layout draws smoothly on a cheap phone
+
+
+def _traceable(request, pk: int) -> Person:
+    """The person if the user may trace them, else 404 (the same as a missing one)."""
+    return get_object_or_404(Person.objects.visible_to(request.user, TRACE)
+                             .select_related("jurisdiction__parent"), pk=pk)
+
+
+class ContactSearchForm(forms.Form):
+    """The search's parameters; :func:`shoumen.gate.contacts.contact_params` checks them."""
+
+    window = forms.IntegerField(label=gettext_lazy("Window (± minutes)"), required=False,
+                                widget=forms.NumberInput(attrs={"min": WINDOW_RANGE[0],
+                                                                "max": WINDOW_RANGE[1]}))
+    days = forms.IntegerField(label=gettext_lazy("Period (days)"), required=False,
+                              widget=forms.NumberInput(attrs={"min": 1}))
+    degree = forms.TypedChoiceField(label=gettext_lazy("Degrees"), coerce=int, required=False,
+                                    empty_value=None, choices=[
+                                        (2, gettext_lazy("First and second degree")),
+                                        (1, gettext_lazy("First degree only"))])
+    until = forms.DateField(label=gettext_lazy("Up to (date)"), required=False,
+                            help_text=gettext_lazy("Empty: up to now."),
+                            widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["days"].widget.attrs["max"] = settings.RETENTION_DAYS
+        self.fields["window"].help_text = _("From %(low)s to %(high)s.") % {
+            "low": WINDOW_RANGE[0], "high": WINDOW_RANGE[1]}
+        self.fields["days"].help_text = _("From 1 to %(max)s.") % {"max": settings.RETENTION_DAYS}
+
+
+def _end_of_day(day):
+    if day is None:
+        return None
+    return timezone.make_aware(datetime.combine(day, time.max))
+
+
+def _search(data):
+    """(form, params): params is None when the form has errors (shown on the form)."""
+    initial = {"window": settings.CONTACT_WINDOW_MINUTES,
+               "days": min(settings.CONTACT_PERIOD_DAYS, settings.RETENTION_DAYS), "degree": 2}
+    given = {k: v for k, v in data.items() if k in ContactSearchForm.base_fields}
+    form = style_form(ContactSearchForm(given or None, initial=initial))
+    if not given:
+        return form, contact_params()
+    if not form.is_valid():
+        return form, None
+    try:
+        params = contact_params(**{**form.cleaned_data,
+                                   "until": _end_of_day(form.cleaned_data["until"])})
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return form, None
+    return form, params
+
+
+def _query(data) -> str:
+    """The search's parameters in ``data`` as a query string ("" or "?window=…")."""
+    keep = {k: v for k, v in data.items() if k in ContactSearchForm.base_fields and v != ""}
+    return f"?{urlencode(keep)}" if keep else ""
+
+
+def _contacts_url(person, data) -> str:
+    return reverse("gate:person-contacts", args=[person.pk]) + _query(data)
+
+
+# --- trace ------------------------------------------------------------------------------------
+
+@login_required
+def trace_page(request, pk: int):
+    """Every entry of the person across all checkpoints, by day, newest first."""
+    person = _traceable(request, pk)
+    return render(request, "gate/traces/trace.html", {"person": person,
+                                                     "trace": person_trace(person)})
+
+
+# --- close contacts ---------------------------------------------------------------------------
+
+def _graph(result: ContactResult, limit: int = GRAPH_NODE_LIMIT) -> dict:
+    """The ECharts payload: the case, first-degree contacts (most exposed first), then
+    second-degree ones linked to a drawn first-degree contact, at most ``limit`` nodes."""
+    def node(person, degree, contact=None):
+        data = {"id": str(person.pk), "name": person.name, "degree": degree,
+                "status": str(person.get_status_display()),
+                "community": contact_export.community_label(person)}
+        if contact is not None:
+            first = contact.first_exposure
+            data.update(exposures=len(contact.exposures), site=first.site_name,
+                        first_at=timezone.localtime(first.at).strftime("%m-%d %H:%M"),
+                        in_scope=contact.in_scope)
+        return data
+
+    nodes = [node(result.case, 0)]
+    links = []
+    first = sorted(result.of_degree(1), key=lambda c: -len(c.exposures))[:limit - 1]
+    drawn = {c.person.pk for c in first}
+    for c in first:
+        nodes.append(node(c.person, 1, c))
+        links.append({"source": str(result.case.pk), "target": str(c.person.pk),
+                      "value": len(c.exposures), "site": c.first_exposure.site_name})
+    for c in result.of_degree(2):
+        via = [v.pk for v in c.via if v.pk in drawn]
+        if len(nodes) >= limit:
+            break
+        if not via:
+            continue
+        nodes.append(node(c.person, 2, c))
+        for v in via:
+            exposures = [x for x in c.exposures if x.linked_person_id == v]
+            links.append({"source": str(v), "target": str(c.person.pk),
+                          "value": len(exposures), "site": exposures[0].site_name})
+    return {
+        "nodes": nodes, "links": links, "hidden": len(result.contacts) + 1 - len(nodes),
+        "labels": {"0": _("Case"), "1": _("First degree"), "2": _("Second degree"),
+                   "exposures": _("Exposures"), "first": _("First exposure"),
+                   "outside": _("Outside your jurisdiction"), "site": _("Site")},
+    }
+
+
+def _can_observe(user) -> bool:
+    return scope_for(user).can("people.status")
+
+
+@login_required
+def contacts_page(request, pk: int):
+    """The case's close contacts: the search form, counts, the graph and the list."""
+    case = _traceable(request, pk)
+    form, params = _search(request.GET)
+    result = plan = None
+    if params is not None:
+        result = mark_scope(find_contacts(case, params), request.user)
+        plan = plan_observation(result)
+    return render(request, "gate/traces/contacts.html", {
+        "person": case, "form": form, "result": result, "plan": plan,
+        "graph": _graph(result) if result else None, "query": _query(request.GET),
+        "can_observe": _can_observe(request.user),
+    })
+
+
+@never_cache
+@login_required
+def contacts_export(request, pk: int):
+    """The list with its exposures as .xlsx (audited as an export)."""
+    case = _traceable(request, pk)
+    form, params = _search(request.GET)
+    if params is None:
+        return redirect(_contacts_url(case, request.GET))
+    return contact_export.download(mark_scope(find_contacts(case, params), request.user))
+
+
+@login_required
+def contacts_observe(request, pk: int):
+    """Confirm (GET), then put the listed contacts the user may change under home
+    observation in one action (POST), and say what happened to whom."""
+    case = _traceable(request, pk)
+    if not _can_observe(request.user):
+        return forbidden(request, _("Changing people's status needs the “people.status” "
+                                    "permission (community and grid workers). Export the list "
+                                    "and send it to the communities concerned instead."))
+    data = request.POST if request.method == "POST" else request.GET
+    form, params = _search(data)
+    if params is None:
+        return redirect(_contacts_url(case, data))
+    if request.method == "POST":
+        only = [i for i in request.POST.getlist("people") if i.isdigit()]
+        plan = observe_contacts(case, params, actor=request.user, only=only)
+        counts = plan.counts
+        messages.success(request, _(
+            "%(changed)s put under home observation; %(already)s already were; %(stricter)s "
+            "kept a stricter status; %(outside_scope)s outside your jurisdiction, not changed "
+            "— notify their communities.") % counts)
+        return redirect(_contacts_url(case, request.POST))
+    result = mark_scope(find_contacts(case, params), request.user)
+    return render(request, "gate/traces/observe_confirm.html", {
+        "person": case, "form": form, "result": result, "plan": plan_observation(result),
+        "query": _query(request.GET),
+    })
+
+
+# --- the panel on a person's page -------------------------------------------------------------
+
+@login_required
+def movements_panel(request, pk: int):
+    """Entries in the retention period, the last one, and links to the trace and contacts;
+    empty for users who may not trace this person (so the people page needs no gate code)."""
+    if not scope_for(request.user).can(TRACE):
+        return HttpResponse("")
+    person = Person.objects.visible_to(request.user, TRACE).filter(pk=pk).first()
+    if person is None:
+        return HttpResponse("")
+    since = timezone.now() - timedelta(days=settings.RETENTION_DAYS)
+    entries = Entry.objects.filter(person=person, at__gte=since)
+    last = entries.select_related("checkpoint__place").order_by("-at", "-id").first()
+    return render(request, "gate/traces/_movements_panel.html", {
+        "person": person, "last": last, "count": entries.count() if last else 0})
+
+
+urlpatterns = [
+    path("people/<int:pk>/trace/", trace_page, name="person-trace"),
+    path("people/<int:pk>/contacts/", contacts_page, name="person-contacts"),
+    path("people/<int:pk>/contacts.xlsx", contacts_export, name="person-contacts-export"),
+    path("people/<int:pk>/contacts/observe/", contacts_observe, name="person-contacts-observe"),
+    path("people/<int:pk>/movements/", movements_panel, name="person-movements"),
+]
