@@ -9,6 +9,6 @@ urlpatterns = [
     path("people/", include("shoumen.people.api.urls")),  # people/persons/, people/tags/
     path("", include("shoumen.resumption.api.urls")),  # enterprises/
     path("", include("shoumen.core.api.urls")),  # audit/events/
-    path("ledgers/", include("shoumen.ledgers.api.urls")),
-    path("gate/", include("shoumen.gate.api.urls")),  # gate/keys/, gate/entries/, …  # ledgers/imports/, ledgers/exports/
+    path("ledgers/", include("shoumen.ledgers.api.urls")),  # ledgers/imports/, ledgers/exports/
+    path("gate/", include("shoumen.gate.api.urls")),  # gate/keys/, gate/entries/, …
 ]

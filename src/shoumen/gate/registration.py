@@ -5,17 +5,19 @@ and the idempotent batch upload of an offline checkpoint's queue."""
 from __future__ import annotations
 
 import uuid as uuid_mod
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shoumen.core import pii
+from shoumen.core.rows import insert_row
 from shoumen.people.models import CONFINED_STATUSES, Person, PersonKind
 
 from .models import (
@@ -178,18 +180,26 @@ def register(*, checkpoint: Checkpoint, actor, direction: str, temperature, qr_t
     except Refused as refused:
         return _store_refusal(refused, uid=uid, checkpoint=checkpoint, actor=actor,
                               direction=direction, at=at)
+    fever = temp >= Decimal(str(settings.FEVER_THRESHOLD_C))
+    # One insert needs no transaction of its own (a savepoint, though, if the caller has one:
+    # the unique violation of a retried uuid must not break the caller's transaction).
+    alone = not (visitor or fever or connection.in_atomic_block)
     try:
-        with transaction.atomic():
+        with nullcontext() if alone else transaction.atomic():
             if visitor:
                 person = visitor_person(checkpoint, visitor, actor=actor)
-            entry = Entry(uuid=uid, checkpoint=checkpoint, site_id=checkpoint.site_id, at=at,
-                          direction=direction, temperature=temp,
-                          fever=temp >= Decimal(str(settings.FEVER_THRESHOLD_C)),
-                          person=person, method=method, resident_pass=resident_pass,
-                          guard=actor, device=device,
+            # Ids, not instances, in the constructor: each related-object assignment costs,
+            # and this is the hot path; the holder is attached for the response below.
+            entry = Entry(uuid=uid, checkpoint_id=checkpoint.pk, site_id=checkpoint.site_id,
+                          at=at, direction=direction, temperature=temp, fever=fever,
+                          person_id=person.pk, method=method,
+                          resident_pass_id=resident_pass.pk if resident_pass else None,
+                          guard_id=actor.pk if actor else None,
+                          device_id=device.pk if device else None,
                           visit_reason=((visitor or {}).get("reason") or "").strip()[:100],
                           visiting=((visitor or {}).get("visiting") or "").strip()[:100])
-            entry.save(force_insert=True)
+            insert_row(entry)
+            Entry.person.field.set_cached_value(entry, person)
             if entry.fever:
                 raise_fever_alert(entry, checkpoint=checkpoint)
     except IntegrityError:

@@ -7,12 +7,14 @@ from __future__ import annotations
 import hashlib
 import operator
 import secrets
+import time
 from datetime import timedelta
 from functools import reduce
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +22,7 @@ from django.utils.translation import gettext as _
 from shoumen.accounts.roles import ROLE_CAPABILITIES
 from shoumen.core import audit
 from shoumen.core.models import AuditAction
+from shoumen.core.rows import partial_instance
 from shoumen.core.scoping import scope_for, subtree_q
 
 from .models import (
@@ -188,13 +191,52 @@ def revoke_device(device: CheckpointDevice, *, actor) -> CheckpointDevice:
     return device
 
 
+_DEVICE_BY_DIGEST = """
+    SELECT d.id, d.checkpoint_id, d.name, u.id, u.username, u.display_name, u.is_superuser
+    FROM gate_checkpointdevice d
+    JOIN gate_checkpoint c ON c.place_id = d.checkpoint_id
+    JOIN accounts_user u ON u.id = d.registered_by_id
+    WHERE d.token_digest = %s AND d.revoked_at IS NULL AND c.active AND u.is_active
+"""
+_CHECKPOINT_CACHE_SECONDS = 30
+_checkpoints: dict[int, tuple[float, Checkpoint]] = {}
+
+
 def device_for_token(token: str) -> CheckpointDevice | None:
-    """The live device holding ``token``, or None (unknown or revoked)."""
+    """The live device holding ``token`` (not revoked, its checkpoint in use, its guard's
+    account active), or None. Every call asks the database, so a revocation takes effect at
+    the next request; this runs on every scan, so it is one plain query. The device comes
+    with ``registered_by`` (a partial user: other fields load on access) and its checkpoint.
+    """
     if not token or not token.startswith("smd_"):
         return None
-    return (CheckpointDevice.objects.select_related("checkpoint__place", "registered_by")
-            .filter(token_digest=_token_digest(token), revoked_at=None,
-                    checkpoint__active=True).first())
+    with connection.cursor() as cursor:
+        cursor.execute(_DEVICE_BY_DIGEST, [_token_digest(token)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    device_id, checkpoint_id, name, user_id, username, display_name, is_superuser = row
+    user = partial_instance(get_user_model(), {
+        "id": user_id, "username": username, "display_name": display_name,
+        "is_superuser": bool(is_superuser), "is_active": True})
+    device = partial_instance(CheckpointDevice, {
+        "id": device_id, "checkpoint_id": checkpoint_id, "name": name,
+        "registered_by_id": user_id, "revoked_at": None})
+    device.registered_by = user
+    device.checkpoint = _checkpoint(checkpoint_id)
+    return device
+
+
+def _checkpoint(pk: int) -> Checkpoint:
+    """A checkpoint with its place, kept for half a minute per process: its name, site and
+    jurisdiction are read on every scan and change rarely (whether it is in use is checked
+    in :data:`_DEVICE_BY_DIGEST` each time)."""
+    now = time.monotonic()
+    cached = _checkpoints.get(pk)
+    if cached is None or now - cached[0] > _CHECKPOINT_CACHE_SECONDS:
+        cached = (now, Checkpoint.objects.select_related("place__jurisdiction").get(pk=pk))
+        _checkpoints[pk] = cached
+    return cached[1]
 
 
 def _require(actor, checkpoint: Checkpoint, capability: str) -> None:

@@ -1,0 +1,43 @@
+"""Model instances from rows read with plain SQL, for the few hot paths that skip the ORM's
+query compiler (see docs/decisions/0007)."""
+
+from django.db import connection
+
+
+def partial_instance(model, values: dict):
+    """An instance of ``model`` as the ORM would load it with ``only(*values)``: the given
+    fields set, the others deferred (read from the database if touched), ``save()`` limited
+    to what was loaded. Values must already be Python values (see :func:`aware`)."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    if len(names) != len(values):
+        unknown = sorted(set(values) - set(names))
+        raise TypeError(f"{model.__name__} has no fields {unknown}")
+    return model.from_db(connection.alias, names, [values[n] for n in names])
+
+
+_insert_sql: dict[tuple, tuple[str, list, bool]] = {}
+
+
+def insert_row(obj) -> None:
+    """INSERT one new instance with a statement built once per model and database, setting
+    its primary key. Like ``save(force_insert=True)`` without the query compiler and without
+    signals, so only for models that have none (e.g. gate entries, which are not audited).
+    A unique violation raises IntegrityError as usual."""
+    model = type(obj)
+    key = (model, connection.vendor)
+    if key not in _insert_sql:
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        qn = connection.ops.quote_name
+        returning = connection.features.can_return_columns_from_insert
+        sql = (f"INSERT INTO {qn(model._meta.db_table)} "
+               f"({', '.join(qn(f.column) for f in fields)}) "
+               f"VALUES ({', '.join(['%s'] * len(fields))})"
+               + (f" RETURNING {qn(model._meta.pk.column)}" if returning else ""))
+        _insert_sql[key] = (sql, fields, returning)
+    sql, fields, returning = _insert_sql[key]
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        obj.pk = cursor.fetchone()[0] if returning else cursor.lastrowid
+    obj._state.adding = False
+    obj._state.db = connection.alias
