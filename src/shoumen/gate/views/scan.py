@@ -34,6 +34,7 @@ SHELL_ASSETS = (
     "vendor/htmx.min.js",
     "gate/pass.js",
     "gate/queue.js",
+    "gate/camera.js",
     "gate/checkpoint.js",
     "vendor/jsqr/jsQR.js",
 )

@@ -834,87 +834,27 @@
     $("gate-temp-input").focus();
   }
 
-  // --- Camera -------------------------------------------------------------------------------
+  // --- Camera (camera.js) -------------------------------------------------------------------
 
-  var camera = {stream: null, running: false};
-
-  function cameraPossible() {
-    return window.isSecureContext && navigator.mediaDevices && navigator.mediaDevices.getUserMedia;
-  }
-
-  function loadJsQR() {
-    if (window.jsQR) return Promise.resolve();
-    return new Promise(function (resolve, reject) {
-      var script = el("script", {src: config.jsqr});
-      script.onload = resolve;
-      script.onerror = reject;
-      document.head.appendChild(script);
+  function startCamera() {
+    $("gate-camera-hint").textContent = S.camera_start;
+    show($("gate-camera-box"), true);
+    window.ShoumenCamera.start($("gate-video"), {
+      jsqrUrl: config.jsqr,
+      onCode: function (text) {
+        show($("gate-camera-box"), false);
+        $("gate-scan-input").value = "";
+        checkPass(text);
+      },
+      onError: function (error) {
+        show($("gate-camera-box"), false);
+        flash(fmt(S.camera_error, {error: error && (error.message || error.name) || error}), "danger");
+      },
     });
   }
 
-  function qrDetector() {
-    if (!("BarcodeDetector" in window)) return Promise.resolve(null);
-    return window.BarcodeDetector.getSupportedFormats().then(function (formats) {
-      return formats.indexOf("qr_code") >= 0 ? new window.BarcodeDetector({formats: ["qr_code"]}) : null;
-    }).catch(function () { return null; });
-  }
-
-  function startCamera() {
-    var video = $("gate-video");
-    navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}, audio: false})
-      .then(function (stream) {
-        camera.stream = stream;
-        camera.running = true;
-        video.srcObject = stream;
-        $("gate-camera-hint").textContent = S.camera_start;
-        show($("gate-camera-box"), true);
-        return video.play().then(qrDetector);
-      })
-      .then(function (detector) {
-        return (detector ? Promise.resolve() : loadJsQR()).then(function () { scanFrames(detector); });
-      })
-      .catch(function (error) {
-        stopCamera();
-        flash(fmt(S.camera_error, {error: error && (error.message || error.name) || error}), "danger");
-      });
-  }
-
-  function scanFrames(detector) {
-    var video = $("gate-video");
-    var canvas = document.createElement("canvas");
-    var context = canvas.getContext("2d", {willReadFrequently: true});
-    function found(text) {
-      stopCamera();
-      $("gate-scan-input").value = "";
-      checkPass(text);
-    }
-    function tick() {
-      if (!camera.running) return;
-      if (video.readyState < 2) { setTimeout(tick, 150); return; }
-      if (detector) {
-        detector.detect(video).then(function (codes) {
-          if (codes.length && codes[0].rawValue) found(codes[0].rawValue);
-          else setTimeout(tick, 120);
-        }, function () { setTimeout(tick, 250); });
-        return;
-      }
-      var scale = Math.min(1, 640 / Math.max(video.videoWidth, video.videoHeight));
-      canvas.width = Math.round(video.videoWidth * scale);
-      canvas.height = Math.round(video.videoHeight * scale);
-      context.drawImage(video, 0, 0, canvas.width, canvas.height);
-      var image = context.getImageData(0, 0, canvas.width, canvas.height);
-      var code = window.jsQR(image.data, image.width, image.height, {inversionAttempts: "dontInvert"});
-      if (code && code.data) found(code.data);
-      else setTimeout(tick, 150);
-    }
-    tick();
-  }
-
   function stopCamera() {
-    camera.running = false;
-    if (camera.stream) camera.stream.getTracks().forEach(function (track) { track.stop(); });
-    camera.stream = null;
-    $("gate-video").srcObject = null;
+    window.ShoumenCamera.stop();
     show($("gate-camera-box"), false);
   }
 
@@ -974,7 +914,7 @@
     $("gate-register").addEventListener("click", function () {
       registerDevice().then(function (ok) { if (ok) { refresh(); flush(); } });
     });
-    show($("gate-camera"), !!cameraPossible());
+    show($("gate-camera"), window.ShoumenCamera.possible());
     $("gate-camera").addEventListener("click", startCamera);
     $("gate-camera-stop").addEventListener("click", stopCamera);
     window.addEventListener("online", function () {
