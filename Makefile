@@ -32,9 +32,13 @@ test: lint
 	$(BIN)/pytest
 
 # City-scale benchmarks on PostgreSQL (see docs/benchmarks.md). Builds the 1 M-resident city
-# into BENCH_DATABASE_URL the first time (a few minutes), then measures.
+# with its gate (1 M passes, 10 M entries) into BENCH_DATABASE_URL the first time (tens of
+# minutes; an interrupted build resumes part by part), then measures. Needs wrk and pgbench.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/shoumen_bench
 bench: setup
+	@command -v wrk >/dev/null || { echo "Installing wrk (the HTTP load generator of gate-scan)"; \
+	  apt-get install -y wrk >/dev/null 2>&1 || sudo apt-get install -y wrk; }
+	@command -v pgbench >/dev/null || { echo "pgbench is missing: apt-get install postgresql-client"; exit 1; }
 	psql "$(dir $(BENCH_DATABASE_URL))postgres" -tAc "SELECT 1 FROM pg_database WHERE datname='$(notdir $(BENCH_DATABASE_URL))'" | grep -q 1 \
 	  || psql "$(dir $(BENCH_DATABASE_URL))postgres" -qc "CREATE DATABASE $(notdir $(BENCH_DATABASE_URL))"
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/shoumen migrate --noinput --verbosity 0

@@ -170,10 +170,13 @@ def test_demo_world_accounts_and_scoping():
         change = person.status_changes.get()
         assert change.to_status == PersonStatus.HOME_OBSERVATION and change.reason
         assert change.changed_at < person.created_at
-    # Audit: each real object saved under admin; the bulk load is one import event.
+    # Audit: each real object saved under admin; the bulk load is one import event, the gate
+    # part (committed on its own) another.
     imports = AuditEvent.objects.filter(action="import")
-    assert imports.count() == 1
-    assert imports.get().actor == admin and "600 residents" in imports.get().note
+    assert imports.count() == 2
+    assert {e.actor for e in imports} == {admin}
+    assert imports.filter(note__contains="600 residents").count() == 1
+    assert imports.filter(note__contains="demo-data gate").count() == 1
     assert AuditEvent.objects.filter(action="create", actor=admin).count() > 50
     assert not AuditEvent.objects.exclude(actor=admin).exists()
 
@@ -267,3 +270,158 @@ def test_city_scale_builds_a_generated_city():
     assert not seen.filter(jurisdiction__parent__parent__code="370103001").exists()
     assert StatusChange.objects.count() >= 1
     assert AuditEvent.objects.filter(action="import", note__contains="generated").count() == 1
+
+
+# --- the gate ------------------------------------------------------------------------------
+
+@pytest.mark.django_db
+def test_demo_gate_checkpoints_guard_passes_entries_and_case():
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from shoumen.gate.contacts import contact_params, find_contacts
+    from shoumen.gate.models import (
+        Checkpoint,
+        Entry,
+        FeverAlert,
+        FeverStage,
+        Refusal,
+        RefusalReason,
+        ResidentPass,
+    )
+    from shoumen.gate.passes import check_pass
+    from shoumen.people.models import CONFINED_STATUSES, PersonKind
+
+    before = timezone.now()
+    out = run("--residents", "500", "--seed", "4")
+    # Every checkpoint place has its checkpoint row; the guard guards 泺文路社区's gates.
+    assert not Place.objects.filter(kind=PlaceKind.CHECKPOINT, checkpoint__isnull=True).exists()
+    guard = User.objects.get(username="guard")
+    gates = Checkpoint.objects.filter(place__jurisdiction__code="370103001001", place__building=None)
+    assert set(guard.guarded_checkpoints.all()) == set(gates) and gates.count() == 2
+    assert Checkpoint.objects.filter(place__building__name="绿地中心").count() == 2
+
+    # A live pass for every resident but visitors, issued by the service (audited).
+    people = Person.objects.exclude(kind=PersonKind.VISITOR)
+    assert ResidentPass.objects.filter(revoked_at=None).count() == people.count() > 400
+    assert AuditEvent.objects.filter(action="create", note="Passes issued in bulk").count() == people.count()
+
+    # Entries: 14 days up to now, at the right sites, through the person's own gates.
+    entries = Entry.objects.select_related("checkpoint__place", "person__jurisdiction")
+    assert entries.count() > 500 * 14 * 0.3
+    first, last = entries.order_by("at").first().at, entries.order_by("at").last().at
+    assert before - timedelta(days=14) <= first and last <= timezone.now()
+    assert last - first > timedelta(days=13)
+    lobby_people = set()
+    for e in entries.iterator():
+        assert e.site_id == e.checkpoint.site_id
+        if e.checkpoint.place.building_id is None:
+            assert e.checkpoint.place.jurisdiction_id == e.person.jurisdiction.parent_id
+        else:
+            lobby_people.add(e.person_id)
+        if e.fever:
+            assert e.temperature >= Decimal("37.3")
+        else:
+            assert Decimal("36.0") <= e.temperature <= Decimal("37.0")
+    assert len(lobby_people) >= 10  # office commuters in the towers
+    morning = entries.filter(checkpoint__place__building__isnull=False, direction="in")
+    hours = [timezone.localtime(e.at).hour for e in morning.iterator()]
+    assert sum(7 <= h <= 9 for h in hours) > 0.5 * len(hours)
+    assert not entries.filter(person__status="home_observation").exists()
+    assert entries.filter(method="pass", resident_pass__isnull=False).count() > 0.9 * entries.count()
+    assert entries.filter(guard=guard).exists()
+
+    # Fever alerts: one per fever entry; most cleared with their follow-ups, some open.
+    fevers = entries.filter(fever=True)
+    assert fevers.exists()
+    alerts = FeverAlert.objects.all()
+    assert set(alerts.values_list("entry_id", flat=True)) == set(fevers.values_list("pk", flat=True))
+    assert alerts.filter(closed_at=None).exists()
+    for alert in alerts.filter(closed_at__isnull=False):
+        steps = list(alert.follow_ups.values_list("stage", flat=True))
+        assert steps[0] == FeverStage.REMEASURED and steps[-1] == FeverStage.CLEARED
+        assert alert.closed_at > alert.measured_at
+
+    # Refusals: people who may not leave, and unreadable or tampered codes.
+    refusals = Refusal.objects.all()
+    assert refusals.count() >= 6
+    for refusal in refusals.filter(reason=RefusalReason.STATUS):
+        assert refusal.person.status in CONFINED_STATUSES and refusal.direction == "out"
+
+    # One confirmed case, whose last entry is the fever that sent them to the clinic, with
+    # close contacts to show.
+    case = Person.objects.get(status=PersonStatus.CONFIRMED)
+    assert case.status_changes.get().to_status == PersonStatus.CONFIRMED
+    trace = Entry.objects.filter(person=case).order_by("at")
+    assert trace.count() >= 10 and trace.last().fever
+    assert FeverAlert.objects.get(entry=trace.last()).stage == FeverStage.SENT_TO_CLINIC
+    result = find_contacts(case, contact_params(degree=2))
+    assert result.counts["first"] >= 5 and result.counts["second"] > 0
+
+    # The command names the guard and a pass that scans.
+    assert "Demo guard: guard (刘海燕)" in out
+    number = out.split("Sample pass: ")[1].split()[0]
+    text = out.split("QR text:\n")[1].splitlines()[0].removeprefix("  ")  # Base45 has spaces
+    sample = ResidentPass.objects.get(number=number)
+    assert sample.qr_text == text
+    assert check_pass(text, direction="out").person == sample.person
+
+
+@pytest.mark.django_db
+def test_if_empty_loads_the_gate_parts_still_missing():
+    from shoumen.gate.models import Entry, FeverAlert, Refusal, ResidentPass
+
+    run("--residents", "60")
+    nodes, people = Node.objects.count(), Person.objects.count()
+    counts = (Entry.objects.count(), ResidentPass.objects.count())
+    assert all(counts)
+    out = run("--if-empty")
+    assert "nothing to do" in out
+    assert (Entry.objects.count(), ResidentPass.objects.count()) == counts
+    # A world loaded before the gate existed: --if-empty adds passes and entries only.
+    FeverAlert.objects.all().delete()
+    Entry.objects.all().delete()
+    Refusal.objects.all().delete()
+    ResidentPass.objects.all().delete()
+    out = run("--if-empty")
+    assert "world and residents not loaded" in out and "Entries:" in out
+    assert (Node.objects.count(), Person.objects.count()) == (nodes, people)
+    assert Entry.objects.exists() and ResidentPass.objects.count() == counts[1]
+
+
+def _gate_schema():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename, indexname, indexdef FROM pg_indexes "
+                       "WHERE tablename IN ('gate_entry', 'gate_residentpass') ORDER BY 1, 2")
+        indexes = cursor.fetchall()
+        cursor.execute("SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+                       "FROM pg_constraint WHERE conrelid IN ('gate_entry'::regclass, "
+                       "'gate_residentpass'::regclass) ORDER BY 1, 2")
+        return indexes, cursor.fetchall()
+
+
+@pytest.mark.django_db
+def test_city_gate_load_keeps_indexes_and_constraints_and_makes_office_buildings():
+    from shoumen.gate.models import Checkpoint, Entry, ResidentPass
+
+    before = _gate_schema() if connection.vendor == "postgresql" else None
+    out = run("--scale", "city", "--residents", "1500", "--seed", "6", "--jobs", "2")
+    if before is not None:
+        assert _gate_schema() == before
+    assert "Office buildings:" in out
+    lobbies = Checkpoint.objects.filter(place__building__isnull=False)
+    assert lobbies.count() > 10
+    assert not Place.objects.filter(kind=PlaceKind.CHECKPOINT, checkpoint__isnull=True).exists()
+    # City passes are signed in bulk, numbers distinct and Luhn-valid, and they scan.
+    from shoumen.gate.passes import check_pass, luhn_digit
+
+    passes = ResidentPass.objects.all()
+    assert passes.count() == Person.objects.exclude(kind="visitor").count()
+    for p in passes[:50]:
+        assert luhn_digit(p.number[:-1]) == p.number[-1]
+        assert check_pass(p.qr_text, direction="in").person.pk == p.person_id
+    # About ten entries a resident, lobbies included.
+    assert 0.8 * 15_000 < Entry.objects.count() < 1.2 * 15_000
+    assert Entry.objects.filter(checkpoint__in=lobbies).exists()

@@ -6,22 +6,58 @@ from datetime import datetime
 from django.core.management.base import BaseCommand
 from django.db import connection
 
+BENCHMARKS = ("people-list", "import", "gate-scan", "gate-batch", "gate-contacts")
+
 
 class Command(BaseCommand):
     help = "Run benchmarks (use the city-scale data on PostgreSQL) and print the results."
 
     def add_arguments(self, parser):
-        parser.add_argument("which", nargs="*", default=["people-list", "import"],
-                            help="people-list, import")
+        parser.add_argument("which", nargs="*", default=list(BENCHMARKS),
+                            help=", ".join(BENCHMARKS) + " (default: all)")
         parser.add_argument("--rows", type=int, default=100_000, help="rows for the import benchmark")
         parser.add_argument("--repeat", type=int, default=30)
+        gate = parser.add_argument_group("gate benchmarks")
+        gate.add_argument("--clients", type=int, default=32,
+                          help="concurrent HTTP clients (and pgbench clients) for gate-scan")
+        gate.add_argument("--seconds", type=int, default=30, help="duration of each gate-scan run")
+        gate.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+        gate.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
+        gate.add_argument("--sweep", action="store_true",
+                          help="gate-scan: first try several gunicorn configurations briefly and "
+                               "measure with the best")
+        gate.add_argument("--batch-size", type=int, default=2000,
+                          help="entries per request for gate-batch (1 to 5,000)")
+        gate.add_argument("--batch-entries", type=int, default=100_000,
+                          help="entries uploaded in all by gate-batch")
+        gate.add_argument("--batch-clients", type=int, default=3,
+                          help="concurrent uploaders for gate-batch")
+        gate.add_argument("--cases", type=int, default=5,
+                          help="gate-contacts: how many cases (each with 20 entries)")
 
     def handle(self, *args, which, rows, repeat, **options):
-        from shoumen.core.benchmarks import people_import, people_list
+        from shoumen.core.benchmarks import gate_batch, gate_contacts, gate_scan, people_import, people_list
+        from shoumen.core.benchmarks.gate_server import ServerConfig
+
+        config = ServerConfig(options["workers"], options["threads"])
+
+        def scan():
+            nonlocal config
+            if options["sweep"]:
+                self.stdout.write(f"Trying gunicorn configurations ({options['clients']} clients):")
+                config = gate_scan.sweep(clients=options["clients"])[0][0]
+                self.stdout.write(f"Best: {config}")
+            return gate_scan.run(config=config, clients=options["clients"],
+                                 seconds=options["seconds"])
 
         runners = {
             "people-list": lambda: people_list.run(repeat=repeat),
             "import": lambda: people_import.run(rows=rows),
+            "gate-scan": scan,
+            "gate-batch": lambda: gate_batch.run(
+                config=config, batch_size=options["batch_size"], total=options["batch_entries"],
+                clients=options["batch_clients"]),
+            "gate-contacts": lambda: gate_contacts.run(cases=options["cases"], repeat=repeat),
         }
         with connection.cursor() as cursor:
             cursor.execute("SELECT version()" if connection.vendor == "postgresql"
@@ -29,10 +65,18 @@ class Command(BaseCommand):
             db_version = cursor.fetchone()[0].split(" on ")[0]
         self.stdout.write(f"Run {datetime.now():%Y-%m-%d %H:%M}, {platform.node()}, "
                           f"{platform.processor() or platform.machine()}, {db_version}\n")
-        self.stdout.write("| Benchmark | Figure | Ceiling (same run) | Ratio | Target | Verdict |")
-        self.stdout.write("|---|---|---|---|---|---|")
+        rows_out = []
         for name in which:
             if name not in runners:
                 self.stderr.write(f"unknown benchmark {name!r}; choose from {', '.join(runners)}")
                 continue
-            self.stdout.write(runners[name]().markdown_row())
+            self.stdout.write(f"Running {name}…")
+            self.stdout.flush()
+            result = runners[name]()
+            self.stdout.write(result.markdown_row())
+            rows_out.append(result.markdown_row())
+        self.stdout.write("")
+        self.stdout.write("| Benchmark | Figure | Ceiling (same run) | Ratio | Target | Verdict |")
+        self.stdout.write("|---|---|---|---|---|---|")
+        for row in rows_out:
+            self.stdout.write(row)

@@ -6,6 +6,12 @@ communities, 天桥区's railway station, the towers 绿地中心 / 金龙大厦
 the same people. ``--scale city`` adds a generated city of about 800 communities and a million
 residents for benchmarks.
 
+Then the gate (:mod:`shoumen.core.demo.gate`): checkpoint rows, the demo guard at 泺文路社区's
+gates, a pass for every resident, 14 days of entries up to now with their fever alerts, a few
+refusals and (demo scale) one confirmed case; a city gets office buildings with lobby
+checkpoints and about 10 entries per resident. Each gate part commits on its own and is
+skipped when its rows exist, so ``--if-empty`` on a loaded world resumes what is missing.
+
 Places, enterprises and role assignments are saved one by one and audited as the admin account.
 Residents (and the generated city's nodes and checkpoints) are bulk-inserted without per-row
 audit rows, by design; one ``import`` audit event records what was seeded.
@@ -20,6 +26,7 @@ from django.utils import timezone
 
 from shoumen.accounts.models import User
 from shoumen.core import audit, request_context
+from shoumen.core.demo.gate import seed_gate
 from shoumen.core.demo.residents import generate_residents, seed_residents
 from shoumen.core.demo.world import (
     DEMO_ACCOUNTS,
@@ -54,10 +61,14 @@ class Command(BaseCommand):
         parser.add_argument("--jobs", type=int, default=None,
                             help="worker processes that encrypt residents' numbers on PostgreSQL "
                                  "(default: one per CPU for city scale, none for demo)")
+        parser.add_argument("--entries", type=int, default=None,
+                            help="about how many gate entries over 14 days (default: the demo's "
+                                 "behaviour model; 10 per resident for city)")
         parser.add_argument("--if-empty", action="store_true",
-                            help="do nothing if the database already has jurisdictions")
+                            help="if the database already has jurisdictions, load only the gate "
+                                 "parts still missing (passes, entries, ...) instead of failing")
 
-    def handle(self, *args, seed, scale, residents, jobs, if_empty, **options):
+    def handle(self, *args, seed, scale, residents, jobs, entries, if_empty, **options):
         total = DEFAULT_RESIDENTS[scale] if residents is None else residents
         if total < 0:
             raise CommandError("--residents must be 0 or more.")
@@ -66,28 +77,81 @@ class Command(BaseCommand):
         self._jobs = max(1, jobs)
         if Node._meta.db_table not in connection.introspection.table_names():
             raise CommandError("The database has no tables yet: run `shoumen migrate` first.")
-        if Node.objects.exists():
-            if if_empty:
-                self.stdout.write("The database already has jurisdictions; demo data not loaded.")
-                return
-            raise CommandError(
-                "The database already has jurisdictions. demo-data only fills an empty database: "
-                "use a fresh database, or pass --if-empty to skip quietly."
-            )
+        if entries is not None and entries < 0:
+            raise CommandError("--entries must be 0 or more.")
         started = time.perf_counter()
-        with transaction.atomic():
+        if Node.objects.exists():
+            if not if_empty:
+                raise CommandError(
+                    "The database already has jurisdictions. demo-data only fills an empty "
+                    "database: use a fresh database, or pass --if-empty to skip quietly.")
+            self.stdout.write("The database already has jurisdictions; world and residents not "
+                              "loaded.")
+            self._accounts = None
+            summary = []
             admin = User.objects.filter(username="admin").first()
             if admin is None:
-                admin = User.objects.create_user(username="admin", password=DEMO_PASSWORD,
-                                                 display_name="系统管理员", is_staff=True,
-                                                 is_superuser=True)
-                admin._demo_created = True
-            with request_context.acting_as(admin):
-                summary = self._load(admin, seed, scale, total)
-        summary.append(f"Done in {time.perf_counter() - started:.1f} s.")
-        for line in summary:
+                self.stdout.write("No admin account: gate demo data not loaded.")
+                return
+        else:
+            with transaction.atomic():
+                admin = User.objects.filter(username="admin").first()
+                if admin is None:
+                    admin = User.objects.create_user(username="admin", password=DEMO_PASSWORD,
+                                                     display_name="系统管理员", is_staff=True,
+                                                     is_superuser=True)
+                    admin._demo_created = True
+                with request_context.acting_as(admin):
+                    summary = self._load(admin, seed, scale, total)
+            for line in summary:
+                self.stdout.write(line)
+            self.stdout.flush()
+        gate = self._load_gate(admin, seed, scale, entries)
+        if not summary and not gate.lines:
+            self.stdout.write("The gate demo data is loaded too; nothing to do.")
+            return
+        self.stdout.write(f"Done in {time.perf_counter() - started:.1f} s.")
+        if self._accounts:
+            self._print_accounts(self._accounts)
+        self._print_gate()
+
+    def _load_gate(self, admin, seed, scale, entries):
+        """The gate parts still missing, each committed on its own (see core.demo.gate)."""
+        def progress(line):
             self.stdout.write(line)
-        self._print_accounts(self._accounts)
+            self.stdout.flush()
+
+        with request_context.acting_as(admin):
+            gate = seed_gate(seed=seed, scale=scale, actor=admin, now=timezone.now(),
+                             entries=entries, jobs=self._jobs, progress=progress)
+            if gate.notes:
+                city = Node.objects.filter(parent=None).order_by("pk").first()
+                audit.record(AuditAction.IMPORT, jurisdiction=city,
+                             note=f"demo-data gate seed={seed} scale={scale}: "
+                                  + "; ".join(gate.notes))
+        for line in gate.lines:
+            self.stdout.write(line)
+        return gate
+
+    def _print_gate(self):
+        """The demo guard and a pass to scan with it (a normal resident of their community)."""
+        from shoumen.core.demo.gate import GUARD_COMMUNITY_CODE
+        from shoumen.gate.models import ResidentPass
+        from shoumen.people.models import PersonStatus
+
+        guard = User.objects.filter(username="guard").first()
+        sample = (ResidentPass.objects.filter(
+            revoked_at=None, person__status=PersonStatus.NORMAL,
+            person__jurisdiction__parent__code=GUARD_COMMUNITY_CODE)
+            .select_related("person").order_by("person_id").first())
+        if guard is None or sample is None:
+            return
+        checkpoints = ", ".join(str(c) for c in guard.guarded_checkpoints.order_by("pk"))
+        self.stdout.write("")
+        self.stdout.write(f"Demo guard: {guard.username} ({guard.display_name}) at {checkpoints}")
+        self.stdout.write(f"Sample pass: {sample.number} ({sample.holder_display}, "
+                          f"{sample.jurisdiction}); QR text:")
+        self.stdout.write(f"  {sample.qr_text}")
 
     def _load(self, admin, seed, scale, total):
         world = build_world(seed)

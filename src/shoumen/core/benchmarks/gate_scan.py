@@ -1,0 +1,265 @@
+"""Single-scan registration over HTTP with concurrent clients, against pgbench's single-row
+insert into the same table in the same run.
+
+The figure: ``wrk`` drives ``POST /api/gate/entries/`` on the project's WSGI app under
+gunicorn, each request a new uuid and a real pass's QR text, as a registered checkpoint device
+(``Authorization: Device smd_…``): entries stored per second and wrk's latency percentiles.
+The ceiling: ``pgbench`` with the same number of clients for the same time, each transaction
+one ``INSERT`` of an entry row (same columns, ``gen_random_uuid()``), i.e. what PostgreSQL
+itself can take one row per transaction on this machine. Rows are counted before and after
+both, and deleted after.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from shoumen.gate.models import Entry
+
+from . import Result
+from .gate_server import (
+    BenchDevice,
+    ServerConfig,
+    clean_up,
+    database_uri,
+    entries_of,
+    gunicorn,
+    pass_texts,
+    register_bench_device,
+)
+
+TARGET_RATE = 1500  # entries/s
+TARGET_P99 = 0.050  # s
+# Configurations tried by --sweep on a small machine (workers, threads).
+SWEEP = ((2, 1), (3, 1), (4, 1), (6, 1), (8, 1), (2, 4), (3, 2), (4, 4))
+
+# wrk's Lua: every request a new v4 uuid and the next pass text; done() prints one JSON line.
+WRK_SCRIPT = r"""
+local texts_file, checkpoint, token = %(texts)s, %(checkpoint)d, %(token)s
+local texts, n, counter = {}, 0, 0
+
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+end
+
+function init(args)
+  for line in io.lines(texts_file) do texts[#texts + 1] = line end
+  math.randomseed(os.time() * 1000 + tid * 7919 + math.floor(os.clock() * 1e6))
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Authorization"] = "Device " .. token
+end
+
+local function r16() return math.random(0, 65535) end
+
+local function uuid4()
+  return string.format("%%04x%%04x-%%04x-4%%03x-%%04x-%%04x%%04x%%04x", r16(), r16(), r16(),
+    math.random(0, 4095), math.random(32768, 49151), r16(), r16(), r16())
+end
+
+function request()
+  n = n + 1
+  local text = texts[((n + tid * 104729) %% #texts) + 1]
+  local body = '{"uuid":"' .. uuid4() .. '","checkpoint":' .. checkpoint ..
+    ',"direction":"in","temperature":"36.5","qr_text":"' .. text .. '"}'
+  return wrk.format(nil, "/api/gate/entries/", nil, body)
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_JSON {"requests":%%d,"duration_us":%%d,"non2xx":%%d,"errors":%%d,' ..
+    '"p50_us":%%d,"p90_us":%%d,"p99_us":%%d,"max_us":%%d}\n',
+    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+end
+"""
+
+PGBENCH_SCRIPT = """\\set person random(%(first)d, %(last)d)
+INSERT INTO gate_entry (uuid, checkpoint_id, site_id, "at", direction, temperature, fever,
+  person_id, method, resident_pass_id, guard_id, device_id, visit_reason, visiting, recorded_at)
+VALUES (gen_random_uuid(), %(checkpoint)d, %(site)d, now(), 'in', 36.5, false,
+  :person, 'pass', NULL, %(guard)d, %(device)d, '', '', now());
+"""
+
+
+@dataclass
+class LoadResult:
+    """Requests (or transactions) per second and latency percentiles, in seconds."""
+
+    rate: float
+    p50: float
+    p99: float
+    count: int
+    errors: int = 0
+    config: str = ""
+
+    def text(self) -> str:
+        return (f"{self.rate:,.0f}/s, p50 {self.p50 * 1000:.1f} ms, p99 {self.p99 * 1000:.1f} ms")
+
+
+def wrk_script(*, texts_path: str, checkpoint: int, token: str) -> str:
+    return WRK_SCRIPT % {"texts": json.dumps(texts_path), "checkpoint": checkpoint,
+                         "token": json.dumps(token)}
+
+
+def parse_wrk(output: str) -> LoadResult:
+    """The JSON line the script's done() prints."""
+    match = re.search(r"^WRK_JSON (\{.*\})$", output, re.M)
+    if match is None:
+        raise SystemExit(f"wrk printed no summary:\n{output[-2000:]}")
+    data = json.loads(match.group(1))
+    return LoadResult(rate=data["requests"] / (data["duration_us"] / 1e6), p50=data["p50_us"] / 1e6,
+                      p99=data["p99_us"] / 1e6, count=data["requests"],
+                      errors=data["non2xx"] + data["errors"])
+
+
+def pgbench_script(bench: BenchDevice, person_range: tuple[int, int]) -> str:
+    checkpoint = bench.checkpoint
+    return PGBENCH_SCRIPT % {"first": person_range[0], "last": person_range[1],
+                             "checkpoint": checkpoint.pk, "site": checkpoint.site_id,
+                             "guard": bench.device.registered_by_id, "device": bench.device.pk}
+
+
+def parse_pgbench(output: str, log_lines) -> LoadResult:
+    """pgbench's tps line, and latency percentiles from its per-transaction log (``-l``:
+    client, transaction, latency µs, ...)."""
+    match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", output)
+    if match is None:
+        raise SystemExit(f"pgbench printed no tps:\n{output[-2000:]}")
+    latencies = sorted(int(line.split()[2]) for line in log_lines if line.strip())
+    failed = re.search(r"number of failed transactions: (\d+)", output)
+    return LoadResult(rate=float(match.group(1)), p50=_pct(latencies, 50) / 1e6,
+                      p99=_pct(latencies, 99) / 1e6, count=len(latencies),
+                      errors=int(failed.group(1)) if failed else 0)
+
+
+def _pct(values: list[int], pct: float) -> float:
+    if not values:
+        return 0.0
+    return values[min(len(values) - 1, round(pct / 100 * (len(values) - 1)))]
+
+
+def _require(tool: str, hint: str) -> str:
+    found = shutil.which(tool)
+    if found is None:
+        raise SystemExit(f"{tool} is not installed: {hint}")
+    return found
+
+
+def run_wrk(url: str, script: Path, *, clients: int, seconds: int, threads: int = 2) -> LoadResult:
+    wrk = _require("wrk", "apt-get install -y wrk (make bench installs it)")
+    done = subprocess.run([wrk, f"-t{threads}", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s",
+                           "-s", str(script), url], capture_output=True, text=True, check=True)
+    return parse_wrk(done.stdout)
+
+
+def run_pgbench(script: Path, *, clients: int, seconds: int, workdir: Path) -> LoadResult:
+    pgbench = _require("pgbench", "apt-get install -y postgresql-client")
+    prefix = workdir / "pgbench_log"
+    done = subprocess.run([pgbench, "-n", "-c", str(clients), "-j", "2", "-T", str(seconds),
+                           "-f", str(script), "-l", "--log-prefix", str(prefix), database_uri()],
+                          capture_output=True, text=True, cwd=workdir)
+    if done.returncode != 0:
+        raise SystemExit(f"pgbench failed:\n{done.stdout}\n{done.stderr}")
+    lines = []
+    for log in workdir.glob("pgbench_log*"):
+        lines += log.read_text().splitlines()
+        log.unlink()
+    return parse_pgbench(done.stdout, lines)
+
+
+def _person_range() -> tuple[int, int]:
+    """A range of person ids that all exist (pgbench picks one at random per insert)."""
+    from django.db.models import Max, Min
+
+    from shoumen.people.models import Person
+
+    span = Person.objects.aggregate(first=Min("pk"), last=Max("pk"))
+    if Person.objects.count() == span["last"] - span["first"] + 1:
+        return span["first"], span["last"]
+    return span["first"], span["first"]
+
+
+def write_wrk_files(workdir: Path, bench: BenchDevice, texts: list[str]) -> Path:
+    """The pass texts (one a line) and the wrk script reading them; returns the script."""
+    texts_path = workdir / "texts.txt"
+    texts_path.write_text("\n".join(texts) + "\n")
+    script = workdir / "register.lua"
+    script.write_text(wrk_script(texts_path=str(texts_path), checkpoint=bench.checkpoint_id,
+                                 token=bench.token))
+    return script
+
+
+def measure_http(bench: BenchDevice, config: ServerConfig, *, clients: int, seconds: int,
+                 texts: list[str], workdir: Path, warmup: int = 5) -> LoadResult:
+    """Serve with ``config``, warm up, then drive ``clients`` connections for ``seconds``."""
+    script = write_wrk_files(workdir, bench, texts)
+    with gunicorn(config) as url:
+        if warmup:
+            run_wrk(url, script, clients=clients, seconds=warmup)
+        result = run_wrk(url, script, clients=clients, seconds=seconds)
+    result.config = str(config)
+    return result
+
+
+def sweep(*, clients: int, seconds: int = 10) -> list[tuple[ServerConfig, LoadResult]]:
+    """Try each SWEEP configuration briefly; returns them best first (throughput among those
+    whose p99 meets the target, then the others)."""
+    bench = register_bench_device()
+    results = []
+    try:
+        texts = pass_texts(20_000)
+        with tempfile.TemporaryDirectory() as tmp:
+            for workers, threads in SWEEP:
+                config = ServerConfig(workers, threads)
+                result = measure_http(bench, config, clients=clients, seconds=seconds,
+                                      texts=texts, workdir=Path(tmp), warmup=3)
+                print(f"  {config}: {result.text()}, {result.errors} errors", flush=True)
+                results.append((config, result))
+    finally:
+        clean_up(bench)
+    return sorted(results, key=lambda r: (r[1].p99 >= TARGET_P99, -r[1].rate))
+
+
+def run(*, config: ServerConfig, clients: int = 32, seconds: int = 30) -> Result:
+    bench = register_bench_device()
+    try:
+        texts = pass_texts(20_000)
+        before = Entry.objects.count()
+        with tempfile.TemporaryDirectory() as tmp:
+            workdir = Path(tmp)
+            http = measure_http(bench, config, clients=clients, seconds=seconds, texts=texts,
+                                workdir=workdir)
+            stored = entries_of(bench).count()
+            script = workdir / "insert.sql"
+            script.write_text(pgbench_script(bench, _person_range()))
+            middle = Entry.objects.count()
+            sql = run_pgbench(script, clients=clients, seconds=seconds, workdir=workdir)
+            after = Entry.objects.count()
+    finally:
+        deleted = clean_up(bench)
+    # wrk counts requests answered in the measured window; the warm-up stored more.
+    if http.errors or stored < http.count or middle - before != stored:
+        raise SystemExit(f"HTTP run lost rows or failed: {http.errors} errors, {http.count} "
+                         f"answered, {stored} stored, table grew by {middle - before}")
+    if after - middle != sql.count:
+        raise SystemExit(f"pgbench: {sql.count} transactions but {after - middle} new rows")
+    ratio = sql.rate / http.rate
+    return Result(
+        name=(f"Single-scan registration over HTTP, {clients} clients × {seconds} s, "
+              f"{before:,} entries in the table ({config}; wrk; rows checked and "
+              f"{deleted:,} deleted after)"),
+        figure=f"{http.text()}",
+        ceiling=f"pgbench single-row INSERT, same clients and time: {sql.text()}",
+        ratio=ratio,
+        target=f"≥ {TARGET_RATE:,}/s, p99 < {TARGET_P99 * 1000:.0f} ms",
+        met=http.rate >= TARGET_RATE and http.p99 < TARGET_P99,
+    )

@@ -1,0 +1,208 @@
+"""What the gate benchmarks share: the project's WSGI app under gunicorn on a free port, a
+checkpoint device registered for the run (and revoked after), real pass texts, and removing
+the rows a run wrote.
+
+The server runs the same settings as this process (its environment, so the same
+``DATABASE_URL``), never on port 8000.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+RESERVED_PORTS = {8000}
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """How gunicorn runs: worker processes, threads per worker (gthread when > 1)."""
+
+    workers: int = 4
+    threads: int = 1
+
+    def __str__(self) -> str:
+        kind = "gthread" if self.threads > 1 else "sync"
+        return f"gunicorn {self.workers} workers × {self.threads} threads ({kind})"
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1, never one of RESERVED_PORTS."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in RESERVED_PORTS:
+            return port
+
+
+def gunicorn_command(config: ServerConfig, port: int) -> list[str]:
+    return [sys.executable, "-m", "gunicorn", "shoumen.wsgi:application",
+            "--bind", f"127.0.0.1:{port}", "--workers", str(config.workers),
+            "--threads", str(config.threads),
+            "--worker-class", "gthread" if config.threads > 1 else "sync",
+            "--backlog", "2048", "--timeout", "120", "--log-level", "warning"]
+
+
+@contextmanager
+def gunicorn(config: ServerConfig, *, ready_timeout: float = 90.0):
+    """Run the app under gunicorn for the block; yields its base URL."""
+    port = free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "shoumen.settings",
+           "SHOUMEN_PLAIN_STATIC": "1"}
+    process = subprocess.Popen(gunicorn_command(config, port), env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(process, url, ready_timeout)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_ready(process, url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn exited: {process.stderr.read().decode()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/api/gate/keys/", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"gunicorn did not answer on {url} within {timeout:.0f} s")
+
+
+def database_uri() -> str:
+    """The default database as a libpq URI (for pgbench and psql)."""
+    db = settings.DATABASES["default"]
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgresql://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+# --- data for a run ---------------------------------------------------------------------------
+
+@dataclass
+class BenchDevice:
+    """A device registered for one benchmark run at a community gate, and its token."""
+
+    device: object
+    token: str
+    checkpoint: object
+    started: datetime
+
+    @property
+    def checkpoint_id(self) -> int:
+        return self.checkpoint.pk
+
+
+def _admin():
+    from shoumen.accounts.models import User
+
+    admin = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
+    if admin is None:
+        raise SystemExit("no active superuser: run `shoumen demo-data` first")
+    return admin
+
+
+def bench_gate():
+    """Where runs register: a gate of 泺文路社区 (the demo guard's), else any checkpoint."""
+    from shoumen.gate.models import Checkpoint
+
+    checkpoint = (Checkpoint.objects.filter(active=True, place__building=None,
+                                            place__jurisdiction__code="370103001001")
+                  .order_by("pk").first()
+                  or Checkpoint.objects.filter(active=True).order_by("pk").first())
+    if checkpoint is None:
+        raise SystemExit("no checkpoint: run `shoumen demo-data` first")
+    return checkpoint
+
+
+def register_bench_device(checkpoint=None) -> BenchDevice:
+    """Register a phone for the run through the gate services (as the admin)."""
+    from shoumen.core import request_context
+    from shoumen.gate import services
+
+    admin = _admin()
+    checkpoint = checkpoint or bench_gate()
+    with request_context.acting_as(admin), transaction.atomic():
+        device, token = services.register_device(checkpoint, actor=admin, name="benchmark")
+    return BenchDevice(device=device, token=token, checkpoint=checkpoint, started=timezone.now())
+
+
+def pass_texts(count: int) -> list[str]:
+    """QR texts of ``count`` live, in-date passes of people free to move (spread over the
+    table: every k-th pass)."""
+    from shoumen.gate.models import ResidentPass
+    from shoumen.people.models import CONFINED_STATUSES
+
+    live = (ResidentPass.objects.filter(revoked_at=None, valid_until__gt=timezone.now())
+            .exclude(person__status__in=CONFINED_STATUSES))
+    ids = list(live.order_by("pk").values_list("pk", flat=True))
+    if not ids:
+        raise SystemExit("no live passes: run `shoumen demo-data` first")
+    step = max(1, len(ids) // count)
+    chosen = ids[::step][:count]
+    texts = dict(ResidentPass.objects.filter(pk__in=chosen).values_list("pk", "qr_text"))
+    return [texts[pk] for pk in chosen]
+
+
+def entries_of(bench: BenchDevice):
+    """The entries a run's device stored (the checkpoint's (checkpoint, at) index, then the
+    device). Runs may back-date entries by up to a day (offline batches)."""
+    from shoumen.gate.models import Entry
+
+    return Entry.objects.filter(checkpoint_id=bench.checkpoint_id, device=bench.device,
+                                at__gte=bench.started - _BACKDATE)
+
+
+_BACKDATE = timedelta(days=1)
+
+
+def clean_up(bench: BenchDevice, *, extra_devices: tuple[int, ...] = ()) -> int:
+    """Delete what the run wrote (its device's entries, and rows pgbench wrote with
+    ``extra_devices`` ids; benchmark temperatures raise no fever alerts), revoke the device,
+    VACUUM the entry table. One DELETE through the (checkpoint, at) index, not the ORM's
+    row-by-row collector. Returns the rows deleted."""
+    from shoumen.core import request_context
+    from shoumen.gate import services
+    from shoumen.gate.models import Entry
+
+    admin = _admin()
+    table = connection.ops.quote_name(Entry._meta.db_table)
+    devices = [bench.device.pk, *extra_devices]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f'DELETE FROM {table} WHERE checkpoint_id = %s AND "at" >= %s AND device_id IN '
+                       f"({', '.join(['%s'] * len(devices))})",
+                       [bench.checkpoint_id, bench.started - _BACKDATE, *devices])
+        deleted = cursor.rowcount
+        with request_context.acting_as(admin):
+            services.revoke_device(bench.device, actor=admin)
+    vacuum(Entry._meta.db_table)
+    return deleted
+
+
+def vacuum(*tables: str) -> None:
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(table)}")
