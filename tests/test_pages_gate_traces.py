@@ -37,10 +37,14 @@ def url(name, person, query=""):
     return reverse(f"gate:{name}", args=[person.pk]) + query
 
 
-def graph_of(response) -> dict:
+def graph_of_html(html: str) -> dict:
     match = re.search(r'<script id="contacts-graph-data" type="application/json">(.*?)</script>',
-                      response.content.decode(), re.S)
+                      html, re.S)
     return json.loads(match.group(1))
+
+
+def graph_of(response) -> dict:
+    return graph_of_html(response.content.decode())
 
 
 # --- trace -------------------------------------------------------------------------------------
@@ -106,6 +110,23 @@ def test_second_degree_is_drawn_on_the_outer_ring(outbreak, login):
             "site": "绿地中心"} in graph_of(r)["links"]
     r = login(w.worker_a).get(url("person-contacts", w.case, "?degree=1"))
     assert f'data-contact="{later.pk}"' not in r.content.decode()
+
+
+def test_the_list_pages_by_fifty_and_htmx_swaps_only_the_list(outbreak, login):
+    w = outbreak
+    at = timezone.now() - timedelta(days=3)
+    add_entry(w.case, w.gate_b, at)
+    for i in range(50):
+        add_entry(factories.person(w.worker_b, w.community_b, f"路人{i}"), w.gate_b,
+                  at + timedelta(seconds=i))
+    client = login(w.commander)
+    html = client.get(url("person-contacts", w.case, "?degree=1")).content.decode()
+    assert 'data-count="first">55<' in html and html.count("data-contact=") == 50
+    assert len(graph_of_html(html)["nodes"]) == 56
+    page_2 = client.get(url("person-contacts", w.case, "?degree=1&page=2"), HTTP_HX_REQUEST="true")
+    part = page_2.content.decode()
+    assert part.count("data-contact=") == 5 and "<html" not in part
+    assert "contacts-graph-data" not in part and "51–55 of 55" in part
 
 
 def test_a_case_without_entries_has_no_contacts(outbreak, login):

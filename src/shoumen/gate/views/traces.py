@@ -24,7 +24,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from shoumen.core.scoping import scope_for
-from shoumen.core.views import add_service_errors, forbidden, style_form
+from shoumen.core.views import (
+    add_service_errors,
+    forbidden,
+    list_response,
+    paginate,
+    style_form,
+    wants_partial,
+)
 from shoumen.people.models import Person
 
 from .. import contact_export
@@ -168,16 +175,19 @@ def _can_observe(user) -> bool:
 
 @login_required
 def contacts_page(request, pk: int):
-    """The case's close contacts: the search form, counts, the graph and the list."""
+    """The case's close contacts: the search form, counts, the graph and the list (50 a page;
+    htmx swaps only the list when paging)."""
     case = _traceable(request, pk)
     form, params = _search(request.GET)
-    result = plan = None
+    result = plan = page = None
     if params is not None:
         result = mark_scope(find_contacts(case, params), request.user)
         plan = plan_observation(result)
-    return render(request, "gate/traces/contacts.html", {
-        "person": case, "form": form, "result": result, "plan": plan,
-        "graph": _graph(result) if result else None, "query": _query(request.GET),
+        page = paginate(request, result.contacts)
+    draw = result is not None and not wants_partial(request)  # htmx asks for another page
+    return list_response(request, "gate/traces/contacts.html", "gate/traces/_contact_list.html", {
+        "person": case, "form": form, "result": result, "plan": plan, "page_obj": page,
+        "graph": _graph(result) if draw else None, "query": _query(request.GET),
         "can_observe": _can_observe(request.user),
     })
 
