@@ -56,7 +56,7 @@ def test_trace_shows_every_checkpoint_by_day_with_fever_marked(outbreak, login):
     add_entry(w.case, w.lobby_1, now - timedelta(hours=2), "in")
     html = login(w.worker_a).get(url("person-trace", w.case)).content.decode()
     assert "丙社区西门" in html and "丙社区" in html  # outside the worker's jurisdiction, named
-    assert "绿地中心南大堂" in html and "(绿地中心)" in html  # a lobby names its building
+    assert "绿地中心南大堂" in html and "· 绿地中心" in html  # a lobby names its building
     assert html.count("data-entry=") == 3
     assert html.count("data-fever") == 1 and "37.8" in html
     assert html.index("绿地中心南大堂") < html.index("丙社区西门")  # newest first
