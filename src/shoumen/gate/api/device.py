@@ -305,20 +305,28 @@ class EntryView(GateDeviceView):
                 visitor=data.get("visitor") or None, uuid=data.get("uuid"), at=data.get("at"))
         except DjangoValidationError as exc:
             raise exceptions.ValidationError({**_field_errors(exc), **errors}) from None
-        entry = outcome.entry
-        if entry is not None:
-            if outcome.duplicate and entry.checkpoint_id != checkpoint.pk:
-                raise Conflict(_("This uuid was already used for an entry at another "
-                                 "checkpoint: make a new uuid for each entry."))
-            return Response({"status": "duplicate" if outcome.duplicate else "stored",
-                             "entry": entry_data(entry)},
-                            status=status.HTTP_200_OK if outcome.duplicate
-                            else status.HTTP_201_CREATED)
-        refusal = outcome.refusal
-        holder = outcome.person if outcome.person is not None else refusal.person
-        return Response({"status": "refused", "reason": refusal.reason,
-                         "message": str(refusal.get_reason_display()), "detail": refusal.detail,
-                         "person": person_summary(holder) if holder is not None else None})
+        code, body = registration_answer(outcome, checkpoint)
+        return Response(body, status=code)
+
+
+def registration_answer(outcome: registration.Outcome, checkpoint) -> tuple[int, dict]:
+    """The HTTP status and body answering one registration (this view and the fast lane,
+    :mod:`shoumen.gate.fastlane`, answer alike). Raises Conflict for a uuid reused at
+    another checkpoint."""
+    entry = outcome.entry
+    if entry is not None:
+        if outcome.duplicate and entry.checkpoint_id != checkpoint.pk:
+            raise Conflict(_("This uuid was already used for an entry at another "
+                             "checkpoint: make a new uuid for each entry."))
+        return (status.HTTP_200_OK if outcome.duplicate else status.HTTP_201_CREATED,
+                {"status": "duplicate" if outcome.duplicate else "stored",
+                 "entry": entry_data(entry)})
+    refusal = outcome.refusal
+    holder = outcome.person if outcome.person is not None else refusal.person
+    return status.HTTP_200_OK, {
+        "status": "refused", "reason": refusal.reason,
+        "message": str(refusal.get_reason_display()), "detail": refusal.detail,
+        "person": person_summary(holder) if holder is not None else None}
 
 
 _VISITOR_FIELDS = frozenset({"name", "phone", "id_number", "reason", "visiting"})
