@@ -21,8 +21,10 @@ def world(db):
 
 @pytest.fixture(autouse=True)
 def _fresh_pass_keys():
-    """Each test's database has its own signing keys: never reuse another test's cache."""
-    from shoumen.gate import keys
+    """Each test's database has its own signing keys and checkpoints (whose ids a rolled-back
+    SQLite database hands out again): never reuse another test's cache."""
+    from shoumen.gate import keys, services
 
     keys.forget_cached_keys()
     keys._private_cache.clear()
+    services.forget_cached_checkpoints()

@@ -3,6 +3,7 @@ a user may register, and device tokens that stop working when revoked."""
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from shoumen.core.models import AuditEvent
 from shoumen.gate import services
@@ -15,6 +16,13 @@ from tests.helpers_gate_manage import gate_world
 @pytest.fixture
 def gate(world):
     return gate_world(world)
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English (the msgids); the default language is zh-hans."""
+    with translation.override("en"):
+        yield
 
 
 def errors_of(exc_info) -> dict:

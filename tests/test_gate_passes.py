@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 from pycose.headers import KID, Algorithm
 from pycose.keys import EC2Key
 from pycose.keys.curves import P256
@@ -27,6 +27,13 @@ from shoumen.gate import cose, keys, passes
 from shoumen.gate.models import ResidentPass, SigningKey
 from shoumen.people.models import Person, PersonKind
 from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Stored texts (revoke reasons) are asserted in English; the default is zh-hans."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -227,6 +227,10 @@ def device_for_token(token: str) -> CheckpointDevice | None:
     return device
 
 
+def forget_cached_checkpoints() -> None:
+    _checkpoints.clear()
+
+
 def _checkpoint(pk: int) -> Checkpoint:
     """A checkpoint with its place, kept for half a minute per process: its name, site and
     jurisdiction are read on every scan and change rarely (whether it is in use is checked
