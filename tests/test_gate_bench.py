@@ -37,13 +37,16 @@ START = END - timedelta(days=14)
 
 
 def _town(people=300):
-    """Two communities with two gates each, one office building with two lobbies."""
-    where = Checkpoints(gates={1: [11, 12], 2: [21, 22]}, lobbies={100: [101, 102]},
-                        building_district={100: 9},
-                        site={11: 11, 12: 12, 21: 21, 22: 22, 101: 100, 102: 100},
+    """Two communities with two gates each, the second with a compound (grid 3) of its own
+    gate and a market; one office building with two lobbies."""
+    where = Checkpoints(gates={1: [11, 12], 2: [21, 22], 3: [31]}, venues={2: [41]},
+                        lobbies={100: [101, 102]}, building_district={100: 9},
+                        site={11: 11, 12: 12, 21: 21, 22: 22, 31: 31, 41: 41, 101: 100,
+                              102: 100},
                         guard={11: 7})
-    walkers = [Walker(person=i, community=1 + i % 2, district=9, age=18 + i % 60,
-                      pass_id=1000 + i if i % 10 else None) for i in range(people)]
+    walkers = [Walker(person=i, home=3 if i % 4 == 3 else 1 + i % 2, community=1 + i % 2,
+                      district=9, age=18 + i % 60, pass_id=1000 + i if i % 10 else None)
+               for i in range(people)]
     return walkers, where
 
 
@@ -75,16 +78,25 @@ def test_people_go_out_and_come_back_through_their_own_gates():
     by_person = {}
     for r in rows:
         by_person.setdefault(r[PERSON], []).append(r)
+    habitual = 0
     for person, trace in by_person.items():
-        community = walkers[person].community
+        walker = walkers[person]
+        mine = set(where.gates[walker.community]) | set(where.gates.get(walker.home, []))
         for r in trace:
             assert r[SITE] == where.site[r[CHECKPOINT]]
             if r[CHECKPOINT] not in lobbies:
-                assert r[CHECKPOINT] in where.gates[community]
-        home = [r for r in trace if r[CHECKPOINT] not in lobbies]
-        # Closed loop at the gates: out, in, out, in... (the period may cut either end).
-        directions = [r[4] for r in home]
+                assert r[CHECKPOINT] in mine | set(where.venues.get(walker.community, []))
+        if walker.home == 3:  # the compound's own gate is the habitual one
+            habitual += sum(r[CHECKPOINT] == 31 for r in trace)
+        local = [r for r in trace if r[CHECKPOINT] not in lobbies]
+        # Closed loop: out, (market in, out,) in... (the period may cut either end).
+        directions = [r[4] for r in local]
         assert all(a != b for a, b in zip(directions, directions[1:], strict=False)), person
+    compound = sum(len(t) for p, t in by_person.items() if walkers[p].home == 3)
+    assert habitual > 0.5 * compound
+    # Community 2's people pass its market now and then; community 1 has none.
+    market = {r[PERSON] for r in rows if r[CHECKPOINT] == 41}
+    assert market and all(walkers[p].community == 2 for p in market)
 
 
 def test_commuters_enter_lobbies_in_the_morning_and_leave_in_the_evening():

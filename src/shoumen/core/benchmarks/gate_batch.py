@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import random
 import threading
 import time
@@ -31,6 +32,7 @@ from shoumen.gate.passes import qr_digest
 from . import Result
 from .gate_server import (
     BenchDevice,
+    CpuMeter,
     ServerConfig,
     clean_up,
     entries_of,
@@ -133,9 +135,12 @@ def run(*, config: ServerConfig, batch_size: int = 2000, total: int = 100_000,
                   for i in range(0, total, batch_size)]
         warm = batch_items(texts, checkpoint=bench.checkpoint_id, count=min(batch_size, 500),
                            seed=1)
-        with gunicorn(config) as url:
-            upload(url, bench.token, [json.dumps({"entries": warm}).encode()] * 1, 1)
-            seconds, answers = upload(url, bench.token, bodies, clients)
+        with gunicorn(config) as server:
+            upload(server.url, bench.token, [json.dumps({"entries": warm}).encode()], 1)
+            meter = CpuMeter(server.pid)
+            meter.start()
+            seconds, answers = upload(server.url, bench.token, bodies, clients)
+            cpu = meter.stop()
         stored = sum(a["counts"]["stored"] for a in answers)
         in_table = entries_of(bench).count()
         if stored != total or in_table != total + len(warm):
@@ -148,8 +153,9 @@ def run(*, config: ServerConfig, batch_size: int = 2000, total: int = 100_000,
     rate, copy_rate = total / seconds, total / copy_seconds
     return Result(
         name=(f"Batch upload, {total:,} entries in batches of {batch_size:,} from {clients} "
-              f"clients ({config})"),
-        figure=f"{seconds:.1f} s, {rate:,.0f} entries/s",
+              f"clients ({config}; machine load {os.getloadavg()[0]:.1f})"),
+        figure=(f"{seconds:.1f} s, {rate:,.0f} entries/s; CPU per 1,000 entries: app "
+                f"{cpu['app'] / total * 1e6:.0f} ms, PostgreSQL {cpu['db'] / total * 1e6:.0f} ms"),
         ceiling=f"COPY of the same rows, same batches: {copy_seconds:.1f} s, {copy_rate:,.0f}/s",
         ratio=copy_rate / rate,
         target=f"≥ {TARGET_RATE:,}/s",

@@ -13,10 +13,13 @@ both, and deleted after.
 from __future__ import annotations
 
 import json
+import os
 import re
+import resource
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +28,9 @@ from shoumen.gate.models import Entry
 from . import Result
 from .gate_server import (
     BenchDevice,
+    CpuMeter,
     ServerConfig,
+    backend_cpu,
     clean_up,
     database_uri,
     entries_of,
@@ -100,9 +105,18 @@ class LoadResult:
     count: int
     errors: int = 0
     config: str = ""
+    cpu: dict | None = None  # CPU seconds by "app", "db", "client" during the run
 
     def text(self) -> str:
         return (f"{self.rate:,.0f}/s, p50 {self.p50 * 1000:.1f} ms, p99 {self.p99 * 1000:.1f} ms")
+
+    def cpu_text(self) -> str:
+        """CPU milliseconds per request, by who spent them."""
+        if not self.cpu or not self.count:
+            return ""
+        names = {"app": "app", "db": "PostgreSQL", "client": "client"}
+        return "CPU per entry: " + ", ".join(
+            f"{names[k]} {v / self.count * 1000:.2f} ms" for k, v in self.cpu.items())
 
 
 def wrk_script(*, texts_path: str, checkpoint: int, token: str) -> str:
@@ -155,25 +169,41 @@ def _require(tool: str, hint: str) -> str:
 
 
 def run_wrk(url: str, script: Path, *, clients: int, seconds: int, threads: int = 2) -> LoadResult:
+    """Drive ``url`` with wrk; the result's ``cpu["client"]`` is wrk's own CPU time."""
     wrk = _require("wrk", "apt-get install -y wrk (make bench installs it)")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run([wrk, f"-t{threads}", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s",
                            "-s", str(script), url], capture_output=True, text=True, check=True)
-    return parse_wrk(done.stdout)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = parse_wrk(done.stdout)
+    result.cpu = {"client": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)}
+    return result
 
 
 def run_pgbench(script: Path, *, clients: int, seconds: int, workdir: Path) -> LoadResult:
+    """Run pgbench; the result's ``cpu`` has its backends' ("db") and its own ("client")
+    CPU seconds, the backends' read just before the end and scaled to the whole run."""
     pgbench = _require("pgbench", "apt-get install -y postgresql-client")
     prefix = workdir / "pgbench_log"
-    done = subprocess.run([pgbench, "-n", "-c", str(clients), "-j", "2", "-T", str(seconds),
-                           "-f", str(script), "-l", "--log-prefix", str(prefix), database_uri()],
-                          capture_output=True, text=True, cwd=workdir)
-    if done.returncode != 0:
-        raise SystemExit(f"pgbench failed:\n{done.stdout}\n{done.stderr}")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    process = subprocess.Popen([pgbench, "-n", "-c", str(clients), "-j", "2", "-T", str(seconds),
+                                "-f", str(script), "-l", "--log-prefix", str(prefix),
+                                database_uri()], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, cwd=workdir)
+    time.sleep(max(1.0, seconds - 1.0))
+    db_cpu = backend_cpu(application_name="pgbench") * seconds / max(1.0, seconds - 1.0)
+    stdout, stderr = process.communicate()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if process.returncode != 0:
+        raise SystemExit(f"pgbench failed:\n{stdout}\n{stderr}")
     lines = []
     for log in workdir.glob("pgbench_log*"):
         lines += log.read_text().splitlines()
         log.unlink()
-    return parse_pgbench(done.stdout, lines)
+    result = parse_pgbench(stdout, lines)
+    result.cpu = {"db": db_cpu, "client": (after.ru_utime - before.ru_utime)
+                  + (after.ru_stime - before.ru_stime)}
+    return result
 
 
 def _person_range() -> tuple[int, int]:
@@ -202,10 +232,13 @@ def measure_http(bench: BenchDevice, config: ServerConfig, *, clients: int, seco
                  texts: list[str], workdir: Path, warmup: int = 5) -> LoadResult:
     """Serve with ``config``, warm up, then drive ``clients`` connections for ``seconds``."""
     script = write_wrk_files(workdir, bench, texts)
-    with gunicorn(config) as url:
+    with gunicorn(config) as server:
         if warmup:
-            run_wrk(url, script, clients=clients, seconds=warmup)
-        result = run_wrk(url, script, clients=clients, seconds=seconds)
+            run_wrk(server.url, script, clients=clients, seconds=warmup)
+        meter = CpuMeter(server.pid)
+        meter.start()
+        result = run_wrk(server.url, script, clients=clients, seconds=seconds)
+        result.cpu = meter.stop() | result.cpu
     result.config = str(config)
     return result
 
@@ -222,7 +255,8 @@ def sweep(*, clients: int, seconds: int = 10) -> list[tuple[ServerConfig, LoadRe
                 config = ServerConfig(workers, threads)
                 result = measure_http(bench, config, clients=clients, seconds=seconds,
                                       texts=texts, workdir=Path(tmp), warmup=3)
-                print(f"  {config}: {result.text()}, {result.errors} errors", flush=True)
+                print(f"  {config}: {result.text()}, {result.errors} errors; {result.cpu_text()}",
+                      flush=True)
                 results.append((config, result))
     finally:
         clean_up(bench)
@@ -241,24 +275,26 @@ def run(*, config: ServerConfig, clients: int = 32, seconds: int = 30) -> Result
             stored = entries_of(bench).count()
             script = workdir / "insert.sql"
             script.write_text(pgbench_script(bench, _person_range()))
-            middle = Entry.objects.count()
             sql = run_pgbench(script, clients=clients, seconds=seconds, workdir=workdir)
-            after = Entry.objects.count()
+            inserted = entries_of(bench).count() - stored
     finally:
         deleted = clean_up(bench)
-    # wrk counts requests answered in the measured window; the warm-up stored more.
-    if http.errors or stored < http.count or middle - before != stored:
+    # Rows are counted by the run's device (pgbench writes its id too), so that another
+    # process writing to the table meanwhile does not confuse the check. wrk counts the
+    # requests answered in the measured window; the warm-up stored more.
+    if http.errors or stored < http.count:
         raise SystemExit(f"HTTP run lost rows or failed: {http.errors} errors, {http.count} "
-                         f"answered, {stored} stored, table grew by {middle - before}")
-    if after - middle != sql.count:
-        raise SystemExit(f"pgbench: {sql.count} transactions but {after - middle} new rows")
+                         f"answered, {stored} stored")
+    if inserted != sql.count:
+        raise SystemExit(f"pgbench: {sql.count} transactions but {inserted} new rows")
     ratio = sql.rate / http.rate
     return Result(
         name=(f"Single-scan registration over HTTP, {clients} clients × {seconds} s, "
               f"{before:,} entries in the table ({config}; wrk; rows checked and "
-              f"{deleted:,} deleted after)"),
-        figure=f"{http.text()}",
-        ceiling=f"pgbench single-row INSERT, same clients and time: {sql.text()}",
+              f"{deleted:,} deleted after; machine load {os.getloadavg()[0]:.1f})"),
+        figure=f"{http.text()}; {http.cpu_text()}",
+        ceiling=(f"pgbench single-row INSERT, same clients and time: {sql.text()}; "
+                 f"{sql.cpu_text()}"),
         ratio=ratio,
         target=f"≥ {TARGET_RATE:,}/s, p99 < {TARGET_P99 * 1000:.0f} ms",
         met=http.rate >= TARGET_RATE and http.p99 < TARGET_P99,

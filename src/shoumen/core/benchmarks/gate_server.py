@@ -18,6 +18,7 @@ import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -56,18 +57,24 @@ def gunicorn_command(config: ServerConfig, port: int) -> list[str]:
             "--backlog", "2048", "--timeout", "120", "--log-level", "warning"]
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int  # gunicorn's master process
+
+
 @contextmanager
 def gunicorn(config: ServerConfig, *, ready_timeout: float = 90.0):
-    """Run the app under gunicorn for the block; yields its base URL."""
+    """Run the app under gunicorn for the block; yields the :class:`Server`."""
     port = free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "shoumen.settings",
+    env = {"DJANGO_SETTINGS_MODULE": "shoumen.settings", **os.environ,
            "SHOUMEN_PLAIN_STATIC": "1"}
     process = subprocess.Popen(gunicorn_command(config, port), env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(process, url, ready_timeout)
-        yield url
+        yield Server(url, process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -89,6 +96,62 @@ def _wait_ready(process, url: str, timeout: float) -> None:
         except OSError:
             time.sleep(0.3)
     raise SystemExit(f"gunicorn did not answer on {url} within {timeout:.0f} s")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a live process (Linux /proc; 0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def backend_cpu(application_name: str | None = None) -> float:
+    """CPU seconds used so far by this database's other client backends (all, or those of
+    ``application_name``); 0 off PostgreSQL."""
+    if connection.vendor != "postgresql":
+        return 0.0
+    sql = ("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+           "AND backend_type = 'client backend' AND pid <> pg_backend_pid()")
+    params = []
+    if application_name:
+        sql += " AND application_name = %s"
+        params.append(application_name)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return sum(_cpu_seconds(pid) for (pid,) in cursor.fetchall())
+
+
+class CpuMeter:
+    """CPU used by the app server (gunicorn's master and workers) and by this database's
+    client backends (PostgreSQL, same machine) between :meth:`start` and :meth:`stop`: where
+    a request's cost goes. Linux only; connections opened during the run are not counted
+    (the app keeps its connections, CONN_MAX_AGE)."""
+
+    def __init__(self, server_pid: int):
+        self.server_pid = server_pid
+        self.start_values: dict[str, float] = {}
+
+    def _read(self) -> dict[str, float]:
+        app = [self.server_pid, *_children(self.server_pid)]
+        return {"app": sum(map(_cpu_seconds, app)), "db": backend_cpu()}
+
+    def start(self) -> None:
+        self.start_values = self._read()
+
+    def stop(self) -> dict[str, float]:
+        """CPU seconds used since :meth:`start`, by "app" and "db"."""
+        now = self._read()
+        return {k: now[k] - self.start_values[k] for k in now}
 
 
 def database_uri() -> str:

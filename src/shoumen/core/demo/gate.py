@@ -42,6 +42,10 @@ CASE_TOWER = "绿地中心"
 CASE_CONTACTS = 40  # the demo case: someone with about this many first-degree contacts
 CLINICS = ("济南市传染病医院发热门诊", "济南市中心医院发热门诊", "山东省立医院发热门诊")
 _BUILDING_SUFFIXES = ("大厦", "中心", "广场", "商务楼", "国际", "金融大厦")
+# Shops and markets whose entrance is a checkpoint (generated city); their checkpoints' names
+# end so, which is how the entry model tells them from gates.
+_VENUES = ("超市", "农贸市场", "药店", "菜店", "便利店", "生鲜超市")
+_VENUE_CHECKPOINT_ENDINGS = tuple(f"{v}入口卡口" for v in _VENUES)
 # Pass numbers of a generated city: i → A·i + b (mod 9·10^8) is a bijection (A coprime to
 # 2, 3 and 5), so a million passes get distinct ten-digit numbers with no lookups.
 _PASS_A = 282_475_249
@@ -54,7 +58,6 @@ class GateReport:
 
     lines: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    entries: int = 0
 
     def add(self, line: str, note: str | None = None) -> None:
         self.lines.append(line)
@@ -115,6 +118,37 @@ def add_office_buildings(seed: int) -> tuple[int, int]:
                           address=building.address) for gate in gates]
     Place.objects.bulk_create(lobbies, batch_size=2000)
     return len(buildings), len(lobbies)
+
+
+def add_compounds_and_shops(seed: int) -> tuple[int, int]:
+    """City scale: the compounds (小区) of each generated grid, one or two gates each
+    (lockdown kept most gates shut), and two to eight shops and markets per generated
+    community with a checkpoint at their entrance, written in bulk. Returns (compound gates,
+    shop checkpoints); each kind only if the generated city has none yet."""
+    from shoumen.geo.models import Node, NodeKind, Place, PlaceKind
+
+    from .world import _PLACE_WORDS
+
+    generated = Node.objects.filter(kind=NodeKind.COMMUNITY).exclude(parent__code=LUOYUAN_CODE)
+    grids = Node.objects.filter(kind=NodeKind.GRID, parent__in=generated).order_by("path")
+    rng = random.Random(f"shoumen-compounds:{seed}")
+    gates, shops = [], []
+    if not Place.objects.filter(kind=PlaceKind.CHECKPOINT, jurisdiction__in=grids).exists():
+        for grid in grids.only("pk"):
+            for word in rng.sample(_PLACE_WORDS, rng.choice((2, 3, 3, 4))):
+                for gate in rng.sample(("东门", "西门", "南门", "北门"), rng.choice((1, 1, 2))):
+                    gates.append(Place(jurisdiction_id=grid.pk, kind=PlaceKind.CHECKPOINT,
+                                       name=f"{word}小区{gate}卡口"))
+    venue_places = Place.objects.filter(kind=PlaceKind.CHECKPOINT, building=None,
+                                        jurisdiction__in=generated)
+    if not any(name.endswith(_VENUE_CHECKPOINT_ENDINGS)
+               for name in venue_places.values_list("name", flat=True)):
+        for community in generated.order_by("path").only("pk"):
+            for word in rng.sample(_PLACE_WORDS, rng.randint(2, 8)):
+                shops.append(Place(jurisdiction_id=community.pk, kind=PlaceKind.CHECKPOINT,
+                                   name=f"{word}{rng.choice(_VENUES)}入口卡口"))
+    Place.objects.bulk_create(gates + shops, batch_size=5000)
+    return len(gates), len(shops)
 
 
 def assign_guards(actor) -> list[str]:
@@ -250,26 +284,29 @@ def load_walkers(now: datetime) -> list[Walker]:
     people = (Person.objects.exclude(kind=PersonKind.VISITOR)
               .exclude(status__in=CONFINED_STATUSES).order_by("pk")
               .values_list("pk", "jurisdiction_id", "birth_date"))
-    return [Walker(pk, community[node], district[node],
+    return [Walker(pk, node, community[node], district[node],
                    (today - born).days // 365 if born else 40, passes.get(pk))
             for pk, node, born in people.iterator(chunk_size=50_000)]
 
 
 def load_checkpoints() -> Checkpoints:
-    """Gates by community, lobbies by building (main lobby first), sites and guards."""
+    """Gates by community or compound (grid), shops' and markets' checkpoints by community,
+    lobbies by building (main lobby first), sites and guards."""
     from shoumen.gate.models import Checkpoint
     from shoumen.geo.models import NodeKind, Place
 
     where = Checkpoints()
-    communities = set(_nodes().filter(kind=NodeKind.COMMUNITY).values_list("pk", flat=True))
+    kinds = dict(_nodes().values_list("pk", "kind"))
     district = _district_of_nodes()
     rows = (Checkpoint.objects.filter(active=True).order_by("pk")
-            .values_list("pk", "place__jurisdiction_id", "place__building_id"))
-    for pk, node, building in rows:
+            .values_list("pk", "place__jurisdiction_id", "place__building_id", "place__name"))
+    for pk, node, building, name in rows:
         where.site[pk] = building or pk
         if building is not None:
             where.lobbies.setdefault(building, []).append(pk)
-        elif node in communities:
+        elif kinds[node] == NodeKind.COMMUNITY and name.endswith(_VENUE_CHECKPOINT_ENDINGS):
+            where.venues.setdefault(node, []).append(pk)
+        elif kinds[node] in (NodeKind.COMMUNITY, NodeKind.GRID):
             where.gates.setdefault(node, []).append(pk)
     buildings = Place.objects.filter(pk__in=list(where.lobbies)).values_list("pk", "jurisdiction_id")
     where.building_district = {pk: district[node] for pk, node in buildings}
@@ -289,26 +326,30 @@ def seed_entries(*, seed: int, scale: str, actor, now: datetime, target: int | N
 
     walkers = load_walkers(now)
     where = load_checkpoints()
-    commuters = movements.choose_commuters(random.Random(f"shoumen-commuters:{seed}"),
-                                           [w for w in walkers if w.community in where.gates],
-                                           where)
+    commuters = movements.choose_commuters(
+        random.Random(f"shoumen-commuters:{seed}"),
+        [w for w in walkers if w.home in where.gates or w.community in where.gates], where)
     plan = movements.EntryPlan(seed, walkers, where, start=now - timedelta(days=GATE_DAYS),
                                end=now, target=target, commuters=commuters)
     lines = []
     case = None
     started = time.perf_counter()
-    if scale == "demo":
+    if scale == "demo" or connection.vendor != "postgresql":
         rows = [row for midnight in plan.midnights() for row in plan.day(midnight)]
-        case, rows = _demo_case(rows, walkers, where, commuters, now)
+        if scale == "demo":
+            case, rows = _demo_case(rows, walkers, where, commuters, now)
         fevers = [row for row in rows if row[FEVER]]
         bulk.insert_rows(Entry, rows, fields=ENTRY_FIELDS, returning_ids=False)
         count = len(rows)
     else:
         count, fevers = _copy_city_entries(plan, jobs=jobs, progress=progress)
     seconds = time.perf_counter() - started
+    gates = sum(map(len, where.gates.values()))
+    shops = sum(map(len, where.venues.values()))
+    lobbies = sum(map(len, where.lobbies.values()))
     lines.append(f"Entries: {count:,} over {GATE_DAYS} days through {len(where.site):,} "
-                 f"checkpoints ({len(where.gates):,} communities' gates, {len(where.lobbies):,} "
-                 f"buildings' lobbies), {len(commuters):,} office commuters "
+                 f"checkpoints ({gates:,} gates, {shops:,} shops and markets, {lobbies:,} lobbies "
+                 f"of {len(where.lobbies):,} buildings), {len(commuters):,} office commuters "
                  f"({seconds:.1f} s, {count / seconds if seconds else 0:,.0f}/s).")
     lines.append(_fever_alerts(fevers, case, actor=actor, now=now))
     lines.append(_refusals(seed, where, now=now, count=max(6, count // 20_000)))
@@ -328,7 +369,7 @@ def _day_as_copy_text(midnight: datetime) -> tuple[bytes, list[tuple], int]:
 
 def _copy_city_entries(plan: movements.EntryPlan, *, jobs: int,
                        progress: Callable[[str], None] | None) -> tuple[int, list[tuple]]:
-    """A city's ten million entries: days made in ``jobs`` forked processes, each as COPY
+    """A city's ten million entries on PostgreSQL: days made in ``jobs`` forked processes, each as COPY
     text, streamed into one COPY with the table's indexes and constraints dropped (rebuilt,
     and so checked, at the end).
 
@@ -488,7 +529,7 @@ def _refusals(seed: int, where: Checkpoints, *, now: datetime, count: int) -> st
             at -= timedelta(days=1)
         if i % 2 == 0 and confined:
             number, person, status, node = confined[(i // 2) % len(confined)]
-            checkpoint = where.gates.get(community[node], gates)[0]
+            checkpoint = (where.gates.get(node) or where.gates.get(community[node], gates))[0]
             reason, detail, direction = RefusalReason.STATUS, str(PersonStatus(status).label), "out"
         else:
             person = None
@@ -565,6 +606,10 @@ def seed_gate(*, seed: int, scale: str, actor, now: datetime, entries: int | Non
             if buildings:
                 lines.append(f"Office buildings: {buildings:,} with {lobbies:,} lobby checkpoints.")
                 report.notes.append(f"{buildings} office buildings with {lobbies} lobbies")
+            gates, shops = add_compounds_and_shops(seed)
+            if gates or shops:
+                lines.append(f"Compound gates: {gates:,}; shop and market checkpoints: {shops:,}.")
+                report.notes.append(f"{gates} compound gates, {shops} shop checkpoints")
         made = ensure_checkpoint_rows()
         if made:
             lines.append(f"Checkpoint rows made for {made:,} checkpoint places written in bulk.")

@@ -7,8 +7,9 @@ give the same rows (uuids included). What it models, from how lockdown communiti
 
 * on a given day a share of residents goes out (``daily_out``, or a share derived from a
   target number of entries), one to three times, mostly in the morning and afternoon, each
-  time out through a gate of their own community and back through it (usually the same,
-  habitual gate) after twenty minutes to a few hours;
+  time out through a gate of their own compound (or community) and back through it (usually
+  the same, habitual gate) after twenty minutes to a few hours, on the way often through the
+  checkpoint of a shop or market of their community;
 * some working-age people commute to an office building of their district: on working days
   they leave home, enter the building's lobby between 7:30 and 9:45, one in three go out for
   lunch, and they leave between 17:00 and 21:00 and come home;
@@ -43,6 +44,7 @@ COMMUTER_SHARE = 0.08  # of working-age residents, who commute to an office buil
 WORKING_AGE = (20, 59)
 FEVER_RATE = 1 / 6000
 HABITUAL_GATE = 0.8  # share of outings through the person's usual gate
+VENUE_VISIT = 0.6  # share of outings that pass a shop's or market's checkpoint, if any
 PASS_SCANNED = 0.97
 
 # Departure times (hours) of outings: (low, mode, high, weight) of triangular distributions.
@@ -79,10 +81,12 @@ def _uuid4(bits: int) -> UUID:
 
 @dataclass(frozen=True, slots=True)
 class Walker:
-    """Someone who may pass checkpoints: their person id, community and district node ids,
-    age in years and live pass id (None: no pass, so the guard looks them up)."""
+    """Someone who may pass checkpoints: their person id, home node (the grid whose compound
+    gates they use, else their community), community and district node ids, age in years and
+    live pass id (None: no pass, so the guard looks them up)."""
 
     person: int
+    home: int
     community: int
     district: int
     age: int
@@ -91,12 +95,14 @@ class Walker:
 
 @dataclass
 class Checkpoints:
-    """Where people pass. ``gates``: community node id → its gate checkpoint ids;
+    """Where people pass. ``gates``: node id (a grid's compound, a community) → its gate
+    checkpoint ids; ``venues``: community → checkpoints of its shops and markets;
     ``lobbies``: building place id → its lobby checkpoint ids (the main lobby first);
     ``building_district``: building → district node id; ``site``: checkpoint → site id
     (the building for a lobby); ``guard``: checkpoint → the guard user id on duty there."""
 
     gates: dict[int, list[int]] = field(default_factory=dict)
+    venues: dict[int, list[int]] = field(default_factory=dict)
     lobbies: dict[int, list[int]] = field(default_factory=dict)
     building_district: dict[int, int] = field(default_factory=dict)
     site: dict[int, int] = field(default_factory=dict)
@@ -129,18 +135,21 @@ def choose_commuters(rng: random.Random, walkers: Sequence[Walker], where: Check
     return commuters
 
 
-def expected_entries_per_day(walkers: int, commuters: int, daily_out: float) -> float:
-    """Mean entries a day the model makes (to derive ``daily_out`` from a target)."""
+def expected_entries_per_day(walkers: int, commuters: int, daily_out: float,
+                             per_outing: float = 2.0) -> float:
+    """Mean entries a day the model makes (to derive ``daily_out`` from a target);
+    ``per_outing``: entries an outing makes on average (2, more with shop visits)."""
     working = 5 / 7 * 0.92 + 2 / 7 * 0.08
     per_commute = 4 + 0.35 * 2  # home gate out/in, lobby in/out, lunch out/in
     others = walkers - commuters * working
-    return commuters * working * per_commute + others * daily_out * MEAN_OUTINGS * 2
+    return commuters * working * per_commute + others * daily_out * MEAN_OUTINGS * per_outing
 
 
-def daily_out_for(target: int, days: float, walkers: int, commuters: int) -> float:
+def daily_out_for(target: int, days: float, walkers: int, commuters: int,
+                  per_outing: float = 2.0) -> float:
     """The share going out each day that makes about ``target`` entries over ``days``."""
     commute_only = expected_entries_per_day(walkers, commuters, 0.0)
-    per_outer = expected_entries_per_day(walkers, commuters, 1.0) - commute_only
+    per_outer = expected_entries_per_day(walkers, commuters, 1.0, per_outing) - commute_only
     if per_outer <= 0:
         return 0.0
     return max(0.0, min(1.0, (target / days - commute_only) / per_outer))
@@ -162,20 +171,29 @@ def _departures(rng: random.Random, count: int) -> list[int]:
 class _Day:
     """The passages of one day, as (seconds after midnight, checkpoint, direction, walker)."""
 
-    def __init__(self, rng: random.Random, where: Checkpoints):
-        self.rng, self.where = rng, where
+    def __init__(self, rng: random.Random, where: Checkpoints, gates: dict):
+        self.rng, self.where, self.gates = rng, where, gates
         self.passages: list[tuple[int, int, str, Walker]] = []
 
     def gate(self, walker: Walker) -> int:
-        gates = self.where.gates[walker.community]
-        if len(gates) == 1 or self.rng.random() < HABITUAL_GATE:
-            return gates[walker.person % len(gates)]
-        return self.rng.choice(gates)
+        """Mostly the walker's habitual home gate, else any gate of home or community."""
+        home, usable = self.gates[walker.home]
+        if len(usable) == 1 or self.rng.random() < HABITUAL_GATE:
+            return home[walker.person % len(home)]
+        return self.rng.choice(usable)
 
     def outing(self, walker: Walker, out: int, back: int) -> None:
+        rng = self.rng
         gate = self.gate(walker)
         self.passages.append((out, gate, "out", walker))
-        back_gate = gate if self.rng.random() < 0.7 else self.gate(walker)
+        venues = self.where.venues.get(walker.community)
+        if venues and rng.random() < VENUE_VISIT:
+            arrive = out + rng.randint(300, 1200)
+            leave = arrive + rng.randint(600, 2400)
+            if leave + 300 <= back:
+                venue = rng.choice(venues)
+                self.passages += [(arrive, venue, "in", walker), (leave, venue, "out", walker)]
+        back_gate = gate if rng.random() < 0.7 else self.gate(walker)
         self.passages.append((back, back_gate, "in", walker))
 
     def errands(self, walker: Walker) -> None:
@@ -207,6 +225,22 @@ class _Day:
                            walker)]
 
 
+def home_gates(walkers: Sequence[Walker], where: Checkpoints) -> dict[int, tuple[tuple, tuple]]:
+    """home node → (its own gates, every gate its people may use: those and their
+    community's), for each home with a gate."""
+    result = {}
+    for w in walkers:
+        if w.home in result:
+            continue
+        own = where.gates.get(w.home) or where.gates.get(w.community) or []
+        usable = list(own)
+        if w.home != w.community:
+            usable += [g for g in where.gates.get(w.community, []) if g not in own]
+        if own:
+            result[w.home] = (tuple(own), tuple(usable))
+    return result
+
+
 class EntryPlan:
     """The entries between ``start`` (exclusive) and ``end`` (inclusive), day by day: each
     day's rows come from their own random stream (seed and date), so days can be made in any
@@ -221,16 +255,27 @@ class EntryPlan:
                  commuters: dict[int, int] | None = None):
         self.seed, self.where, self.start, self.end = seed, where, start, end
         self.fever_rate = fever_rate
-        self.walkers = [w for w in walkers if where.gates.get(w.community)]
+        self.gates = home_gates(walkers, where)
+        self.walkers = [w for w in walkers if w.home in self.gates]
         if commuters is None:
             commuters = choose_commuters(random.Random(f"shoumen-gate:{seed}"), self.walkers,
                                          where)
         self.commuters = commuters
         if daily_out is None:
             days = (end - start).total_seconds() / 86400
-            daily_out = (daily_out_for(target, days, len(self.walkers), len(commuters))
-                         if target else DAILY_OUT)
+            daily_out = (daily_out_for(target, days, len(self.walkers), len(commuters),
+                                       self._entries_per_outing()) if target else DAILY_OUT)
         self.daily_out = daily_out
+
+    def _entries_per_outing(self, sample: int = 5000) -> float:
+        """Entries an outing makes on average (two, more when a shop is on the way),
+        measured on a sample of the walkers' errands."""
+        rng = random.Random(f"shoumen-gate-pilot:{self.seed}")
+        walkers = self.walkers if len(self.walkers) <= sample else rng.sample(self.walkers, sample)
+        day = _Day(rng, self.where, self.gates)
+        for walker in walkers:
+            day.errands(walker)
+        return len(day.passages) / max(1, len(walkers)) / MEAN_OUTINGS if walkers else 2.0
 
     def midnights(self) -> list[datetime]:
         """The local midnight starting each day of the period."""
@@ -246,7 +291,7 @@ class EntryPlan:
         rng = random.Random(f"shoumen-gate:{self.seed}:{midnight:%Y-%m-%d}")
         start, end, commuters, daily_out = self.start, self.end, self.commuters, self.daily_out
         working_day = midnight.weekday() < 5
-        day = _Day(rng, self.where)
+        day = _Day(rng, self.where, self.gates)
         for walker in self.walkers:
             building = commuters.get(walker.person)
             if building is not None and rng.random() < (0.92 if working_day else 0.08):

@@ -13,8 +13,10 @@ checkpoints and about 10 entries per resident. Each gate part commits on its own
 skipped when its rows exist, so ``--if-empty`` on a loaded world resumes what is missing.
 
 Places, enterprises and role assignments are saved one by one and audited as the admin account.
-Residents (and the generated city's nodes and checkpoints) are bulk-inserted without per-row
-audit rows, by design; one ``import`` audit event records what was seeded.
+Residents (and the generated city's nodes, checkpoints, a city's passes, and every entry) are
+bulk-inserted without per-row audit rows, by design; one ``import`` audit event records the
+world and residents, another the gate part. Demo-scale passes and fever alerts are audited
+row by row.
 """
 
 import os
