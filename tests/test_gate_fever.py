@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from shoumen.core.models import AuditEvent
 from shoumen.gate import services
@@ -13,6 +14,13 @@ from shoumen.gate.models import FeverAlert, FeverFollowUp, FeverStage
 from tests.helpers_gate_manage import enter, gate_world
 
 REMEASURED, CLINIC, CLEARED = FeverStage.REMEASURED, FeverStage.SENT_TO_CLINIC, FeverStage.CLEARED
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English (the msgids); the default language is zh-hans."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

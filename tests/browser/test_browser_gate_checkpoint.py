@@ -118,7 +118,7 @@ def test_offline_three_entries_queue_then_sync_once(page, gate):
     page.wait_for_selector("#gate-network[data-online='0']")
     for n, resident_pass in enumerate([gate.passes[0], gate.passes[1], replacement], start=1):
         scan(page, resident_pass.qr_text)
-        assert "offline" in page.inner_text("#gate-card-how")
+        assert "离线" in page.inner_text("#gate-card-how")  # checked offline (zh-CN browser)
         confirm(page, "36.6")
         page.wait_for_function(f"document.getElementById('gate-queue').dataset.count === '{n}'")
 
