@@ -7,7 +7,9 @@ import uuid
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections
 from django.test import Client
 
 from shoumen.core.models import AuditEvent
@@ -27,6 +29,17 @@ class Recorder:
         self.calls.append(environ["wsgi.input"].read())
         start_response("418 I'm a teapot", [])
         return [b"django"]
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """The lane sends request_started/finished like a handler; as Django's test client does,
+    keep them from closing the connection that holds the test's transaction."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
