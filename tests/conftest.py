@@ -15,6 +15,19 @@ def _fast_and_local(settings):
 
 
 @pytest.fixture
+def login(client):
+    """``login(user)`` → the test client signed in as ``user``, asking for English pages:
+    assertions use the English msgids, whatever translations are compiled."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+@pytest.fixture
 def world(db):
     return World()
 

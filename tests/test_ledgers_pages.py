@@ -19,17 +19,6 @@ def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-@pytest.fixture
-def login(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-
-    def _login(u):
-        client.force_login(u)
-        return client
-
-    return _login
-
-
 def post_upload(client, world, rows, mode="all_or_nothing", jurisdiction=None):
     return client.post(reverse("ledgers:import", kwargs={"kind": "people"}), {
         "file": upload(xlsx_bytes(rows)), "mode": mode,

@@ -15,17 +15,6 @@ from tests.factories import person, place, user
 
 
 @pytest.fixture
-def login(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-
-    def _login(u):
-        client.force_login(u)
-        return client
-
-    return _login
-
-
-@pytest.fixture
 def district(world):
     return user("district", "district_commander", world.shizhong)
 

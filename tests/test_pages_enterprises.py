@@ -15,17 +15,6 @@ def code(n: int, region="370103") -> str:
 
 
 @pytest.fixture
-def login(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-
-    def _login(u):
-        client.force_login(u)
-        return client
-
-    return _login
-
-
-@pytest.fixture
 def firms(world):
     green = place(world.community_a, "绿地中心")
     return {

@@ -23,17 +23,6 @@ def gate(world):
 
 
 @pytest.fixture
-def login(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-
-    def _login(user):
-        client.force_login(user)
-        return client
-
-    return _login
-
-
-@pytest.fixture
 def alert(gate):
     enter(gate, "38.6")
     return FeverAlert.objects.get()

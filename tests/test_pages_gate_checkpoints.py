@@ -22,17 +22,6 @@ def gate(world):
     return gate_world(world)
 
 
-@pytest.fixture
-def login(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # English msgids in assertions
-
-    def _login(user):
-        client.force_login(user)
-        return client
-
-    return _login
-
-
 def detail(cp, name="checkpoint-detail"):
     return reverse(f"gate:{name}", kwargs={"pk": cp.pk})
 

@@ -19,18 +19,6 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def login(client):
-    # English msgids: the assertions must not depend on which translations are compiled.
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-
-    def _login(user):
-        client.force_login(user)
-        return client
-
-    return _login
-
-
-@pytest.fixture
 def resident(world):
     return factories.person(world.worker_a, world.grid_a1, "欧阳小明")
 

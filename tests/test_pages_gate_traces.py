@@ -22,17 +22,6 @@ def outbreak(world):
     return with_outbreak(with_sites(world))
 
 
-@pytest.fixture
-def login(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-
-    def _login(user):
-        client.force_login(user)
-        return client
-
-    return _login
-
-
 def url(name, person, query=""):
     return reverse(f"gate:{name}", args=[person.pk]) + query
 

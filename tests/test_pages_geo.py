@@ -9,17 +9,6 @@ from tests.factories import enterprise, place, user
 
 
 @pytest.fixture
-def login(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-
-    def _login(u):
-        client.force_login(u)
-        return client
-
-    return _login
-
-
-@pytest.fixture
 def places(world):
     return {
         "green": place(world.community_a, "绿地中心", address="泺源大街1号",

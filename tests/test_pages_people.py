@@ -23,18 +23,6 @@ urlpatterns = [path("ledgers-stub/", include(_ledger_stub)), *shoumen_urlpattern
 
 
 @pytest.fixture
-def login(client):
-    # English msgids: the assertions must not depend on which translations are compiled.
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-
-    def _login(u):
-        client.force_login(u)
-        return client
-
-    return _login
-
-
-@pytest.fixture
 def zhang(world):
     return person(world.worker_a, world.community_a, "张三", phone="13812345678",
                   address="泺源大街1号", household="H-001")
