@@ -154,3 +154,57 @@ def test_a_query_while_producing_rows_fails_instead_of_hanging(world):
         bulk.insert_rows(PersonTag, rows(), fields=("code", "name", "is_key_person"),
                          returning_ids=False)
     assert not PersonTag.objects.exists()
+
+
+def test_insert_new_rows_stores_only_keys_not_seen_and_says_which(world):
+    PersonTag.objects.create(code="old", name="旧")
+    node_code = world.community_a.code  # a key "logged" elsewhere: skipped like a stored one
+    rows = [(f"n{i:03d}", f"新{i}", False) for i in range(150)]  # > one SQLite chunk
+    rows += [("old", "又来", True), (node_code, "别处", True)]
+    inserted = bulk.insert_new_rows(PersonTag, rows, fields=("code", "name", "is_key_person"),
+                                    key="code", skip_keys_of=type(world.community_a))
+    assert inserted == {f"n{i:03d}" for i in range(150)}
+    assert PersonTag.objects.get(code="old").name == "旧"  # untouched
+    assert not PersonTag.objects.filter(code=node_code).exists()
+    assert PersonTag.objects.get(code="n007").name == "新7"
+    # Again: nothing new, nothing doubled.
+    assert bulk.insert_new_rows(PersonTag, rows, fields=("code", "name", "is_key_person"),
+                                key="code") == {node_code}
+    assert PersonTag.objects.count() == 1 + 150 + 1
+    assert bulk.insert_new_rows(PersonTag, [], fields=("code",), key="code") == set()
+
+
+def test_insert_new_rows_returns_keys_as_python_values(gate_entry_rows):
+    rows, first_uuid = gate_entry_rows
+    from shoumen.gate.models import ENTRY_ROW_FIELDS, Entry
+
+    inserted = bulk.insert_new_rows(Entry, rows, fields=ENTRY_ROW_FIELDS, key="uuid")
+    assert first_uuid in inserted and len(inserted) == len(rows)
+    stored = Entry.objects.get(uuid=first_uuid)
+    assert stored.temperature == rows[0][5] and stored.at == rows[0][3]
+
+
+def test_insert_new_rows_runs_in_the_callers_transaction(world):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        bulk.insert_new_rows(PersonTag, [("x1", "叉", False)], fields=("code", "name",
+                                                                      "is_key_person"), key="code")
+        raise RuntimeError("the caller fails later")
+    assert not PersonTag.objects.filter(code="x1").exists()
+
+
+@pytest.fixture
+def gate_entry_rows(world):
+    from decimal import Decimal
+
+    from shoumen.core.uuids import uuid7
+    from tests import factories
+
+    checkpoint = factories.checkpoint(world.community_a)
+    resident = person(world.worker_a, world.grid_a1, "王五")
+    now = timezone.now().replace(microsecond=0)
+    rows = []
+    for i in range(3):
+        at = now - timedelta(minutes=i)
+        rows.append((uuid7(at), checkpoint.pk, checkpoint.site_id, at, "in", Decimal("36.5"),
+                     False, resident.pk, "lookup", None, None, None, "", "", now))
+    return rows, rows[0][0]

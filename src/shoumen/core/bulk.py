@@ -1,6 +1,7 @@
 """Inserting many rows at once: the one way the project bulk-loads a table.
 
-:func:`insert_rows` takes rows of values, :func:`insert_objects` model instances (and sets their
+:func:`insert_rows` takes rows of values, :func:`insert_new_rows` rows some of which may
+already be stored (idempotent uploads), :func:`insert_objects` model instances (and sets their
 primary keys), :func:`allocate_ids` reserves primary keys ahead of an insert, and
 :func:`object_maker` / :func:`new_objects` build instances cheaply from known values. Used by
 the ledger imports, the audit trail of bulk-created objects and the demo-data generator.
@@ -23,6 +24,7 @@ COPY for 100,000 people. On SQLite one prepared ``INSERT`` runs for all rows (``
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Sequence
 from operator import attrgetter
 from typing import Any
@@ -38,12 +40,15 @@ _PLAIN = (
     models.PositiveIntegerField, models.PositiveBigIntegerField, models.PositiveSmallIntegerField,
     models.AutoField, models.BigAutoField, models.SmallAutoField,
 )
-# psycopg takes dates and aware datetimes as they are; SQLite needs them as text.
-_PLAIN_ON_POSTGRESQL = (models.DateField, models.DateTimeField)
+# psycopg takes dates, aware datetimes, decimals and uuids as they are; SQLite needs text.
+_PLAIN_ON_POSTGRESQL = (models.DateField, models.DateTimeField, models.DecimalField,
+                        models.UUIDField)
 
 
 def _is_plain(field, vendor: str) -> bool:
-    target = field.target_field if field.is_relation else field
+    target = field
+    while target.is_relation:  # a key to a model whose primary key is itself a key
+        target = target.target_field
     kinds = _PLAIN + _PLAIN_ON_POSTGRESQL if vendor == "postgresql" else _PLAIN
     # Exact classes only: a subclass may convert its values (e.g. an encrypted field).
     return type(target) in kinds
@@ -140,7 +145,7 @@ def insert_rows(model, rows: Iterable[Sequence[Any]], *, fields: Sequence[str] |
                       for convert, value in zip(converters, row, strict=True)) for row in rows)
     with transaction.atomic(using=using, savepoint=False):
         if connection.vendor == "postgresql":
-            _copy(connection, model, field_list, rows)
+            _copy(connection, connection.ops.quote_name(model._meta.db_table), field_list, rows)
         elif connection.vendor == "sqlite":
             _executemany(connection, model, field_list, rows)
         else:
@@ -148,10 +153,9 @@ def insert_rows(model, rows: Iterable[Sequence[Any]], *, fields: Sequence[str] |
     return ids
 
 
-def _copy(connection, model, fields, rows) -> None:
+def _copy(connection, table: str, fields, rows) -> None:
     qn = connection.ops.quote_name
-    sql = (f"COPY {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-           "FROM STDIN")
+    sql = f"COPY {table} ({', '.join(qn(f.column) for f in fields)}) FROM STDIN"
     # The raw psycopg cursor: Django's wrapper has no copy(). Errors (a unique violation is
     # reported when the COPY ends) become Django's own, as for any query. A query from the
     # code producing the rows would wait forever for the connection the COPY holds: it fails.
@@ -183,6 +187,61 @@ def _bulk_create(model, fields, rows, using) -> None:
     names = [f.attname for f in fields]
     model._base_manager.using(using).bulk_create(
         [model(**dict(zip(names, row, strict=True))) for row in rows])
+
+
+def insert_new_rows(model, rows: Sequence[Sequence[Any]], *, fields: Sequence[str], key: str,
+                    skip_keys_of=None, using: str | None = None) -> set:
+    """Insert those of ``rows`` whose ``key`` (a unique field among ``fields``) is not stored
+    yet, nor in ``skip_keys_of`` (another model's field of the same name); return the keys
+    inserted. Other rows are skipped silently, which makes a retried upload store nothing
+    twice, even when two uploads of the same rows race. Rows are as for :func:`insert_rows`;
+    their keys must be distinct.
+
+    On PostgreSQL the rows are streamed by COPY into a temporary table of the session (emptied
+    at each commit), then moved by one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING
+    RETURNING``: binding thousands of values as arrays cost the web process twice as much.
+    SQLite runs the same ``INSERT`` on multi-row ``VALUES``, in chunks under its parameter
+    limit.
+    """
+    if not rows:
+        return set()
+    using = using or router.db_for_write(model)
+    connection = connections[using]
+    field_list = _fields(model, fields)
+    key_field = model._meta.get_field(key)
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(f.column) for f in field_list)
+    skip = " WHERE true"  # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT
+    if skip_keys_of is not None:
+        other = skip_keys_of._meta
+        skip = (f" WHERE NOT EXISTS (SELECT 1 FROM {qn(other.db_table)} s "
+                f"WHERE s.{qn(other.get_field(key).column)} = v.{qn(key_field.column)})")
+    insert = (f"INSERT INTO {qn(model._meta.db_table)} ({columns}) SELECT {columns} FROM {{}} v"
+              f"{skip} ON CONFLICT ({qn(key_field.column)}) DO NOTHING "
+              f"RETURNING {qn(key_field.column)}")
+    converters = _converters(field_list, connection)
+    if converters is not None:
+        rows = [tuple(value if convert is None else convert(value)
+                      for convert, value in zip(converters, row, strict=True)) for row in rows]
+    inserted = set()
+    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            stage = qn(f"new_{model._meta.db_table}_{zlib.crc32(columns.encode()):08x}")
+            cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS "
+                           f"AS SELECT {columns} FROM {qn(model._meta.db_table)} WITH NO DATA")
+            _copy(connection, stage, field_list, rows)
+            cursor.execute(insert.format(stage))
+            inserted.update(row[0] for row in cursor.fetchall())
+        else:
+            per = max(1, 999 // len(field_list))  # SQLite's default limit on parameters
+            one = f"({', '.join(['%s'] * len(field_list))})"
+            for start in range(0, len(rows), per):
+                chunk = rows[start:start + per]
+                values = ", ".join([one] * len(chunk))
+                cursor.execute(f"WITH v ({columns}) AS (VALUES {values}) {insert.format('v')}",
+                               [value for row in chunk for value in row])
+                inserted.update(key_field.to_python(row[0]) for row in cursor.fetchall())
+    return inserted
 
 
 def insert_objects(objs: Sequence[models.Model], *, fields: Sequence[str] | None = None,

@@ -1,5 +1,8 @@
-"""Model instances from rows read with plain SQL, for the few hot paths that skip the ORM's
-query compiler (see docs/decisions/0007)."""
+"""Plain SQL for the few hot paths that skip the ORM's query compiler: statements prepared
+once per connection, model instances from their rows, one-row inserts (see
+docs/decisions/0007)."""
+
+import functools
 
 from django.db import connection
 
@@ -13,6 +16,41 @@ def partial_instance(model, values: dict):
         unknown = sorted(set(values) - set(names))
         raise TypeError(f"{model.__name__} has no fields {unknown}")
     return model.from_db(connection.alias, names, [values[n] for n in names])
+
+
+def hot_cursor():
+    """A cursor whose statements PostgreSQL parses and plans once per connection.
+
+    Django binds parameters in the client, so the server parses and plans every statement
+    again: on the gate's hot path that cost more than the work itself. This cursor binds on
+    the server and prepares each statement at its first use. It is still Django's cursor
+    wrapper (errors become ``django.db`` errors, queries are logged when Django logs them).
+    Statements run here must be plain enough for server-side binding (no ``%s`` where SQL
+    needs a literal). On other databases it is the ordinary cursor.
+    """
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(_preparing_cursor_class()(connection.connection))
+
+
+@functools.cache
+def _preparing_cursor_class():
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparingCursor(ServerBindingCursor):
+        def execute(self, query, params=None, *, prepare=True, binary=None):
+            return super().execute(query, params, prepare=prepare, binary=binary)
+
+        def _send_query_prepared(self, name, pgq, *, binary=None):
+            # psycopg notes the statement sent only when it is not prepared; Django's query
+            # log (assertNumQueries, the debug toolbar) reads that note.
+            self._query = pgq
+            return super()._send_query_prepared(name, pgq, binary=binary)
+
+    return PreparingCursor
 
 
 _insert_sql: dict[tuple, tuple[str, list, bool]] = {}
@@ -36,7 +74,7 @@ def insert_row(obj) -> None:
         _insert_sql[key] = (sql, fields, returning)
     sql, fields, returning = _insert_sql[key]
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(sql, params)
         obj.pk = cursor.fetchone()[0] if returning else cursor.lastrowid
     obj._state.adding = False
