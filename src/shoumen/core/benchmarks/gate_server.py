@@ -1,4 +1,4 @@
-"""What the gate benchmarks share: the project's WSGI app under gunicorn on a free port, a
+"""What the gate benchmarks share: the project's WSGI app under granian on a free port, a
 checkpoint device registered for the run (and revoked after), real pass texts, and removing
 the rows a run wrote.
 
@@ -12,7 +12,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -29,14 +28,14 @@ RESERVED_PORTS = {8000}
 
 @dataclass(frozen=True)
 class ServerConfig:
-    """How gunicorn runs: worker processes, threads per worker (gthread when > 1)."""
+    """How the web server runs, as ``shoumen serve`` runs it: worker processes, and threads
+    per worker running the app (granian's blocking threads)."""
 
-    workers: int = 4
-    threads: int = 1
+    workers: int = 2
+    threads: int = 2
 
     def __str__(self) -> str:
-        kind = "gthread" if self.threads > 1 else "sync"
-        return f"gunicorn {self.workers} workers × {self.threads} threads ({kind})"
+        return f"granian {self.workers} workers × {self.threads} threads"
 
 
 def free_port() -> int:
@@ -49,27 +48,26 @@ def free_port() -> int:
             return port
 
 
-def gunicorn_command(config: ServerConfig, port: int) -> list[str]:
-    return [sys.executable, "-m", "gunicorn", "shoumen.wsgi:application",
-            "--bind", f"127.0.0.1:{port}", "--workers", str(config.workers),
-            "--threads", str(config.threads),
-            "--worker-class", "gthread" if config.threads > 1 else "sync",
-            "--backlog", "2048", "--timeout", "120", "--log-level", "warning"]
+def server_command(config: ServerConfig, port: int) -> list[str]:
+    from shoumen.core.management.commands.serve import web_command
+
+    return web_command(host="127.0.0.1", port=port, workers=config.workers,
+                       threads=config.threads, access_log=False)
 
 
 @dataclass(frozen=True)
 class Server:
     url: str
-    pid: int  # gunicorn's master process
+    pid: int  # the server's main process
 
 
 @contextmanager
-def gunicorn(config: ServerConfig, *, ready_timeout: float = 90.0):
-    """Run the app under gunicorn for the block; yields the :class:`Server`."""
+def web_server(config: ServerConfig, *, ready_timeout: float = 90.0):
+    """Run the app as ``shoumen serve`` does for the block; yields the :class:`Server`."""
     port = free_port()
     env = {"DJANGO_SETTINGS_MODULE": "shoumen.settings", **os.environ,
            "SHOUMEN_PLAIN_STATIC": "1"}
-    process = subprocess.Popen(gunicorn_command(config, port), env=env,
+    process = subprocess.Popen(server_command(config, port), env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -88,14 +86,14 @@ def _wait_ready(process, url: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"gunicorn exited: {process.stderr.read().decode()[-2000:]}")
+            raise SystemExit(f"the web server exited: {process.stderr.read().decode()[-2000:]}")
         try:
             with urllib.request.urlopen(f"{url}/api/gate/keys/", timeout=5) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.3)
-    raise SystemExit(f"gunicorn did not answer on {url} within {timeout:.0f} s")
+    raise SystemExit(f"the web server did not answer on {url} within {timeout:.0f} s")
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -132,7 +130,7 @@ def backend_cpu(application_name: str | None = None) -> float:
 
 
 class CpuMeter:
-    """CPU used by the app server (gunicorn's master and workers) and by this database's
+    """CPU used by the app server (its main process and workers) and by this database's
     client backends (PostgreSQL, same machine) between :meth:`start` and :meth:`stop`: where
     a request's cost goes. Linux only; connections opened during the run are not counted
     (the app keeps its connections, CONN_MAX_AGE)."""

@@ -21,10 +21,10 @@ class Command(BaseCommand):
         gate.add_argument("--clients", type=int, default=32,
                           help="concurrent HTTP clients (and pgbench clients) for gate-scan")
         gate.add_argument("--seconds", type=int, default=30, help="duration of each gate-scan run")
-        gate.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-        gate.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
+        gate.add_argument("--workers", type=int, default=2, help="web server worker processes")
+        gate.add_argument("--threads", type=int, default=2, help="threads per web server worker")
         gate.add_argument("--sweep", action="store_true",
-                          help="gate-scan: first try several gunicorn configurations briefly and "
+                          help="gate-scan: first try several web server configurations briefly and "
                                "measure with the best")
         gate.add_argument("--batch-size", type=int, default=2000,
                           help="entries per request for gate-batch (1 to 5,000)")
@@ -44,7 +44,7 @@ class Command(BaseCommand):
         def scan():
             nonlocal config
             if options["sweep"]:
-                self.stdout.write(f"Trying gunicorn configurations ({options['clients']} clients):")
+                self.stdout.write(f"Trying web server configurations ({options['clients']} clients):")
                 config = gate_scan.sweep(clients=options["clients"])[0][0]
                 self.stdout.write(f"Best: {config}")
             return gate_scan.run(config=config, clients=options["clients"],

@@ -1,11 +1,10 @@
-"""Serve Shoumen in production mode: gunicorn for the web, a task worker and the scheduler
+"""Serve Shoumen in production mode: granian for the web, a task worker and the scheduler
 beside it.
 
-``make run`` ends here. The web server is gunicorn (not runserver); background work (imports,
-exports, scheduled clean-ups) runs in django-tasks' database worker, and ``shoumen scheduler``
-enqueues the daily jobs (entry retention, pass key rotation; see ``core.schedule``). Both are
-child processes, stopped with the server.
-"""
+``make run`` ends here. The web server is granian (not runserver; see docs/decisions/0009);
+background work (imports, exports, scheduled clean-ups) runs in django-tasks' database worker,
+and ``shoumen scheduler`` enqueues the daily jobs (entry retention, pass key rotation; see
+``core.schedule``). Both are child processes, stopped with the server."""
 
 import os
 import signal
@@ -17,20 +16,24 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Run the web server (gunicorn) and the background task worker."
+    help = "Run the web server (granian) and the background task worker."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--workers", type=int,
-                            default=int(os.environ.get("WEB_WORKERS", str((os.cpu_count() or 1) + 1))))
+                            default=int(os.environ.get("WEB_WORKERS", str(os.cpu_count() or 1))),
+                            help="web worker processes (default: one per core)")
+        parser.add_argument("--threads", type=int,
+                            default=int(os.environ.get("WEB_THREADS", "2")),
+                            help="threads per web worker running the app")
         parser.add_argument("--no-worker", action="store_true",
                             help="do not start the background task worker")
         parser.add_argument("--no-scheduler", action="store_true",
                             help="do not start the scheduler of daily jobs (run "
                                  "`shoumen gate-retention` from cron instead)")
 
-    def handle(self, *args, host, port, workers, no_worker, no_scheduler, **options):
+    def handle(self, *args, host, port, workers, threads, no_worker, no_scheduler, **options):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "shoumen.settings"}
         children = []
         if not no_worker:
@@ -41,12 +44,8 @@ class Command(BaseCommand):
             children.append(subprocess.Popen([sys.executable, "-m", "shoumen", "scheduler"],
                                              env=env))
         self.print_banner(host, port)
-        cmd = [
-            sys.executable, "-m", "gunicorn", "shoumen.wsgi:application",
-            "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
-            "--access-logfile", "-", "--timeout", "120",
-        ]
-        web = subprocess.Popen(cmd, env=env)
+        web = subprocess.Popen(web_command(host=host, port=port, workers=workers,
+                                           threads=threads), env=env)
 
         def stop(signum, frame):
             web.send_signal(signal.SIGTERM)
@@ -77,3 +76,14 @@ class Command(BaseCommand):
         lines += [f"Database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}",
                   "Stop with Ctrl+C.", ""]
         self.stdout.write("\n".join(lines))
+
+
+def web_command(*, host: str, port: int, workers: int, threads: int,
+                access_log: bool = True) -> list[str]:
+    """The web server's command line (also what the benchmarks run): granian serving the
+    WSGI app, ``workers`` processes each running the app on ``threads`` threads."""
+    return [sys.executable, "-m", "granian", "--interface", "wsgi", "shoumen.wsgi:application",
+            "--host", host, "--port", str(port), "--workers", str(workers),
+            "--blocking-threads", str(threads), "--backlog", "2048",
+            "--respawn-failed-workers", "--workers-kill-timeout", "30",
+            "--log-level", "warning", "--access-log" if access_log else "--no-access-log"]
