@@ -144,3 +144,19 @@ def test_export_is_xlsx_and_audited(outbreak):
     assert AuditEvent.objects.filter(action="export", object_id=str(w.case.pk),
                                      actor=w.worker_a).count() == 1
     assert api(w.worker_a).get(path(w.case, "contacts.xlsx"), {"days": 0}).status_code == 400
+
+
+def test_times_from_epoch_read_as_drf_writes_datetimes():
+    from datetime import UTC, datetime
+
+    from django.utils import timezone as tz
+
+    from shoumen.gate.api.serializers import iso_datetime, iso_from_epoch
+
+    moment = datetime(2026, 2, 3, 4, 5, 6, 789000, tzinfo=UTC)
+    assert iso_from_epoch(moment.timestamp()) == iso_datetime(moment)
+    assert iso_from_epoch(moment.timestamp()).endswith("+08:00")  # the site's time zone
+    with tz.override("UTC"):
+        assert iso_from_epoch(moment.timestamp()) == iso_datetime(moment)
+        assert iso_from_epoch(moment.timestamp()).endswith("Z")
+    assert iso_from_epoch(None) is None

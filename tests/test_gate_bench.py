@@ -21,8 +21,8 @@ from shoumen.core.benchmarks.gate_server import (
     ServerConfig,
     clean_up,
     free_port,
-    gunicorn_command,
     pass_texts,
+    server_command,
 )
 from shoumen.core.demo import movements
 from shoumen.core.demo.movements import AT, CHECKPOINT, PERSON, SITE, Checkpoints, Walker
@@ -68,7 +68,8 @@ def test_entries_are_deterministic_and_sorted_and_in_the_period():
         days.setdefault(r[AT].date(), []).append(r[AT])
     assert all(times == sorted(times) for times in days.values())
     assert len({r[0] for r in rows}) == len(rows)  # uuids
-    assert all(r[0].version == 4 for r in rows[:100])
+    assert all(r[0].version == 7 for r in rows[:100])  # time-ordered, as the page makes them
+    assert all(r[0].int >> 80 == int(r[AT].timestamp() * 1000) for r in rows[:100])
 
 
 def test_people_go_out_and_come_back_through_their_own_gates():
@@ -177,14 +178,15 @@ def test_wrk_script_carries_token_checkpoint_and_texts_path():
     assert "/api/gate/entries/" in script and "WRK_JSON" in script
 
 
-def test_free_port_and_gunicorn_command():
+def test_free_port_and_server_command():
     for _ in range(20):
         assert free_port() not in RESERVED_PORTS
-    command = gunicorn_command(ServerConfig(3, 2), 5555)
-    assert "shoumen.wsgi:application" in command
-    assert command[command.index("--bind") + 1] == "127.0.0.1:5555"
-    assert command[command.index("--worker-class") + 1] == "gthread"
-    assert "sync" in gunicorn_command(ServerConfig(4, 1), 5555)
+    command = server_command(ServerConfig(3, 2), 5555)
+    assert "shoumen.wsgi:application" in command and "granian" in command
+    assert command[command.index("--port") + 1] == "5555"
+    assert command[command.index("--workers") + 1] == "3"
+    assert command[command.index("--blocking-threads") + 1] == "2"
+    assert "--no-access-log" in command
 
 
 # --- against a real server and database --------------------------------------------------------

@@ -140,3 +140,20 @@ def test_the_wsgi_application_is_wrapped(lane):
     from shoumen.wsgi import application
 
     assert isinstance(application, GateFastLane) and isinstance(application.app, WSGIHandler)
+
+
+def test_the_common_scan_is_one_statement_on_postgresql(lane):
+    """Token, pass and insert together; a revoked token in the same statement stores
+    nothing."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        status, _ = call(lane.app, scan(lane), token=lane.token)
+    assert status == 201
+    statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
+    if connection.vendor == "postgresql":
+        assert len(statements) == 1 and "gate_checkpointdevice" in statements[0]
+    services.revoke_device(lane.device, actor=lane.worker_a)
+    assert call(lane.app, scan(lane), token=lane.token)[0] == 418
+    assert Entry.objects.count() == 1

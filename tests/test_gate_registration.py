@@ -33,6 +33,41 @@ def test_scan_registers_entry_with_site_and_pass(gate):
     assert e.temperature == Decimal("36.5")
 
 
+def test_a_good_scan_is_one_statement_on_postgresql(gate):
+    """The hot path: pass lookup and insert together on PostgreSQL (the lookup, then the
+    insert, on SQLite), and the entry comes back whole."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        out = register(checkpoint=gate.gate_a, actor=gate.guard, direction="out",
+                       temperature="36.4", qr_text=gate.pass_.qr_text)
+    statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) == (1 if connection.vendor == "postgresql" else 2)
+    stored = Entry.objects.get(pk=out.entry.pk)
+    for name in ("uuid", "checkpoint_id", "site_id", "at", "direction", "temperature", "fever",
+                 "person_id", "method", "resident_pass_id", "guard_id", "recorded_at"):
+        assert getattr(out.entry, name) == getattr(stored, name), name
+    assert out.person.name == "李四" and out.entry.person.jurisdiction == gate.grid_a1
+
+
+@pytest.mark.parametrize("case", ["expired", "revoked", "confined"])
+def test_a_refused_scan_stores_no_entry_on_any_database(gate, case):
+    if case == "expired":
+        type(gate.pass_).objects.filter(pk=gate.pass_.pk).update(
+            valid_until=timezone.now() - timedelta(minutes=1))
+    elif case == "revoked":
+        passes.revoke_pass(gate.pass_, actor=gate.worker_a, reason="遗失")
+    else:
+        change_status(gate.resident, actor=gate.worker_a, status=PersonStatus.HOME_OBSERVATION,
+                      reason="密接")
+    out = register(checkpoint=gate.gate_a, actor=gate.guard, direction="out",
+                   temperature="36.5", qr_text=gate.pass_.qr_text)
+    assert out.refusal is not None and not Entry.objects.exists()
+    assert out.refusal.reason == {"expired": "expired", "revoked": "revoked",
+                                  "confined": "status"}[case]
+
+
 def test_fever_raises_alert_for_home_community(gate):
     out = register(checkpoint=gate.gate_a, actor=gate.guard, direction="in", temperature=37.3,
                    qr_text=gate.pass_.qr_text)
@@ -99,6 +134,56 @@ def test_batch_retried_three_times_stores_each_once_and_reports_bad_items(gate):
         assert [r.status for r in again[:6]] == ["duplicate"] * 6
     assert Entry.objects.count() == 6 and FeverAlert.objects.count() == 1
     assert Refusal.objects.count() == 1
+
+
+def _item(gate, **extra):
+    return {"uuid": str(uuid.uuid4()), "checkpoint": gate.gate_a.pk, "direction": "in",
+            "temperature": "36.5", "qr_text": gate.pass_.qr_text, **extra}
+
+
+def test_batch_stores_a_uuid_repeated_inside_it_once(gate):
+    item = _item(gate)
+    other = _item(gate)
+    results = register_batch([item, other, dict(item)], actor=gate.guard,
+                             allowed_checkpoints=Checkpoint.objects.all())
+    assert [r.status for r in results] == ["stored", "stored", "duplicate"]
+    assert Entry.objects.count() == 2
+
+
+def test_batch_never_turns_a_logged_refusal_into_an_entry(gate):
+    """A uuid first refused (say, the pass was unknown offline) and sent again with a good
+    pass is the same registration: it stays a refusal."""
+    refused = _item(gate, qr_text="SM1:garbage")
+    assert register_batch([refused], actor=gate.guard,
+                          allowed_checkpoints=Checkpoint.objects.all())[0].status == "refused"
+    again = {**refused, "qr_text": gate.pass_.qr_text}
+    assert register_batch([again], actor=gate.guard,
+                          allowed_checkpoints=Checkpoint.objects.all())[0].status == "duplicate"
+    assert not Entry.objects.exists() and Refusal.objects.count() == 1
+
+
+def test_batch_judges_each_item_at_its_own_time(gate):
+    revoked = passes.revoke_pass(gate.pass_, actor=gate.worker_a, reason="遗失").revoked_at
+    before = _item(gate, at=(revoked - timedelta(hours=2)).isoformat())
+    after = _item(gate, at=(revoked + timedelta(seconds=1)).isoformat())
+    results = register_batch([before, after], actor=gate.guard,
+                             allowed_checkpoints=Checkpoint.objects.all())
+    assert [r.status for r in results] == ["stored", "refused"]
+    assert results[1].refusal == "revoked"
+
+
+def test_a_large_batch_is_stored_whole_with_its_times_and_holder(gate):
+    now = timezone.now().replace(microsecond=0)
+    items = [_item(gate, at=(now - timedelta(seconds=i)).isoformat(), direction="out")
+             for i in range(300)]
+    results = register_batch(items, actor=gate.guard,
+                             allowed_checkpoints=Checkpoint.objects.all())
+    assert {r.status for r in results} == {"stored"}
+    stored = Entry.objects.get(uuid=items[123]["uuid"])
+    assert stored.at == now - timedelta(seconds=123) and stored.direction == "out"
+    assert stored.person == gate.resident and stored.resident_pass_id == gate.pass_.pk
+    assert stored.guard == gate.guard and stored.method == "pass"
+    assert stored.site_id == gate.gate_a.site_id and stored.temperature == Decimal("36.5")
 
 
 def test_visitor_registered_once_and_reused_by_id_number(gate):

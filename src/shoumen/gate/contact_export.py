@@ -77,7 +77,7 @@ def contacts_workbook(result: ContactResult) -> bytes:
             community_label(c.person), str(c.person.get_status_display()),
             _("Yes") if c.in_scope else _("No — notify their community"),
             "、".join(v.name for v in c.via), _time(ws, first.at), first.site_name,
-            first.checkpoint.name, len(c.exposures)]))
+            first.checkpoint.name, c.exposure_count]))
 
     ws = _sheet(workbook, _("Exposures"),
                 [_("Degree"), _("Name"), _("ID number"), _("Time"), _("Checkpoint"), _("Site"),

@@ -28,8 +28,10 @@ Python around it groups the rows and loads names and checkpoints in two more que
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -211,14 +213,16 @@ second_links AS (
 @dataclass(slots=True)
 class Exposure:
     """A contact's entry co-located with a linked entry (the case's, or for the second
-    degree a first-degree person's)."""
+    degree a first-degree person's). Times are kept as epoch seconds (``at_s``,
+    ``linked_at_s``) and become datetimes when read: a search makes tens of thousands of
+    these and shows few."""
 
     entry_id: int
-    at: datetime
+    at_s: float
     checkpoint_id: int
     site_id: int
     linked_entry_id: int
-    linked_at: datetime
+    linked_at_s: float
     linked_checkpoint_id: int
     linked_person_id: int
     checkpoint: CheckpointCard | None = None
@@ -226,9 +230,17 @@ class Exposure:
     linked_person: Person | PersonCard | None = None
 
     @property
+    def at(self) -> datetime:
+        return datetime.fromtimestamp(self.at_s, UTC)
+
+    @property
+    def linked_at(self) -> datetime | None:
+        return None if self.linked_at_s is None else datetime.fromtimestamp(self.linked_at_s, UTC)
+
+    @property
     def minutes_apart(self) -> float:
         """Signed: positive when the contact came after the linked entry."""
-        return round((self.at - self.linked_at).total_seconds() / 60, 1)
+        return round((self.at_s - self.linked_at_s) / 60, 1)
 
     @property
     def site_name(self) -> str:
@@ -237,15 +249,36 @@ class Exposure:
 
 @dataclass
 class Contact:
+    """A person found by the search, with the result rows that link them (``rows``, columns
+    :data:`ROW_COLUMNS`). Their :class:`Exposure` objects are made when first read: a search
+    can return ten thousand exposures, and a page shows those of fifty contacts."""
+
     person: PersonCard
     degree: int
-    exposures: list[Exposure] = field(default_factory=list)
+    rows: list[tuple] = field(default_factory=list, repr=False)
     via: list[PersonCard] = field(default_factory=list)  # second degree: the linking contacts
     in_scope: bool = False  # the user may change their status (set by mark_scope)
+    make_exposure: Callable[[tuple], Exposure] | None = field(default=None, repr=False)
+    _exposures: list[Exposure] | None = field(default=None, repr=False)
+
+    @property
+    def exposures(self) -> list[Exposure]:
+        """Every exposure, in time order."""
+        if self._exposures is None:
+            self._exposures = sorted(map(self.make_exposure, self.rows), key=_exposure_order)
+        return self._exposures
+
+    @property
+    def exposure_count(self) -> int:
+        return len(self.rows)
 
     @property
     def first_exposure(self) -> Exposure:
         return self.exposures[0]
+
+    @property
+    def first_at_s(self) -> float:
+        return min(map(_AT, self.rows))
 
 
 @dataclass
@@ -270,7 +303,7 @@ class ContactResult:
         in_scope = sum(1 for c in self.contacts if c.in_scope)
         return {"first": first, "second": len(self.contacts) - first,
                 "in_scope": in_scope, "outside_scope": len(self.contacts) - in_scope,
-                "exposures": sum(len(c.exposures) for c in self.contacts),
+                "exposures": sum(c.exposure_count for c in self.contacts),
                 "case_entries": len(self.case_entries)}
 
 
@@ -286,61 +319,57 @@ def find_contacts(case: Person, params: ContactParams, *, using: str = "default"
     with connections[using].cursor() as cursor:
         cursor.execute(sql, values)
         rows = cursor.fetchall()
-    time = _from_epoch if connections[using].vendor == "postgresql" else _aware
-    own: list[Exposure] = []
-    by_person: dict[int, tuple[int, list[Exposure], set[int]]] = {}
-    checkpoint_ids: set[int] = set()
-    links = [0, 0, 0]
-    for degree, person_id, entry_id, at, checkpoint_id, site_id, *linked in rows:
-        links[degree] += 1
-        checkpoint_ids.add(checkpoint_id)
-        if degree == 0:
-            own.append(Exposure(entry_id, time(at), checkpoint_id, site_id, *linked))
-            continue
-        linked_entry_id, linked_at, linked_checkpoint_id, linked_person_id = linked
-        checkpoint_ids.add(linked_checkpoint_id)
-        found = by_person.get(person_id)
-        if found is None:
-            found = by_person[person_id] = (degree, [], set())
-        found[1].append(Exposure(entry_id, time(at), checkpoint_id, site_id, linked_entry_id,
-                                 time(linked_at), linked_checkpoint_id, linked_person_id))
-        found[2].add(linked_person_id)
+    if connections[using].vendor != "postgresql":  # PostgreSQL sends epoch seconds already
+        rows = [(*r[:3], _epoch(r[3]), *r[4:7], None if r[7] is None else _epoch(r[7]), *r[8:])
+                for r in rows]
+    own, by_person = [], {}
+    for row in rows:
+        if row[0] == 0:
+            own.append(row)
+        elif (found := by_person.get(row[1])) is None:
+            by_person[row[1]] = [row]
+        else:
+            found.append(row)
+    links = [sum(len(r) for r in by_person.values() if r[0][0] == degree) for degree in (0, 1, 2)]
     people = contact_cards.people(by_person.keys(), using=using)
-    sites = contact_cards.checkpoints(checkpoint_ids, using=using)
-    contacts = []
-    for person_id, (degree, exposures, via) in by_person.items():
-        for e in exposures:
-            e.checkpoint, e.linked_checkpoint = sites[e.checkpoint_id], sites[e.linked_checkpoint_id]
-            e.linked_person = case if degree == 1 else people[e.linked_person_id]
-        exposures.sort(key=_exposure_order)
-        contacts.append(Contact(person=people[person_id], degree=degree, exposures=exposures,
-                                via=[people[i] for i in sorted(via)] if degree == 2 else []))
-    for e in own:
-        e.checkpoint = sites[e.checkpoint_id]
-    own.sort(key=lambda e: (e.at, e.entry_id))
-    contacts.sort(key=lambda c: (c.degree, c.first_exposure.at, c.person.pk))
-    return ContactResult(case=case, params=params, case_entries=own, contacts=contacts,
+    sites = contact_cards.checkpoints({r[4] for r in rows} | {r[8] for r in rows if r[0]},
+                                      using=using)
+
+    def make_exposure(row) -> Exposure:
+        (degree, _person, entry_id, at, checkpoint_id, site_id, linked_entry_id, linked_at,
+         linked_checkpoint_id, linked_person_id) = row
+        return Exposure(entry_id, at, checkpoint_id, site_id, linked_entry_id, linked_at,
+                        linked_checkpoint_id, linked_person_id, sites[checkpoint_id],
+                        sites.get(linked_checkpoint_id),
+                        case if degree == 1 else people[linked_person_id] if degree == 2 else None)
+
+    contacts = [Contact(person=people[person_id], degree=found[0][0], rows=found,
+                        via=([people[i] for i in sorted({r[9] for r in found})]
+                             if found[0][0] == 2 else []),
+                        make_exposure=make_exposure)
+                for person_id, found in by_person.items()]
+    contacts.sort(key=lambda c: (c.degree, c.first_at_s, c.person.pk))
+    case_entries = sorted(map(make_exposure, own), key=lambda e: (e.at_s, e.entry_id))
+    return ContactResult(case=case, params=params, case_entries=case_entries, contacts=contacts,
                          truncated_first=links[1] >= first_limit,
                          truncated_second=params.degree >= 2 and links[2] >= second_limit)
 
 
+_AT = itemgetter(ROW_COLUMNS.index("at"))
+
+
 def _exposure_order(e: Exposure):
-    return e.at, e.linked_at, e.entry_id, e.linked_entry_id
+    return e.at_s, e.linked_at_s, e.entry_id, e.linked_entry_id
 
 
-def _from_epoch(value: float) -> datetime:
-    """A time as :func:`contacts_sql` returns it on PostgreSQL (epoch seconds)."""
-    return datetime.fromtimestamp(value, UTC)
-
-
-def _aware(value) -> datetime:
-    """A time as :func:`contacts_sql` returns it on SQLite: text, or a naive datetime in UTC
-    (as Django stores them)."""
+def _epoch(value) -> float:
+    """A time as :func:`contacts_sql` returns it on SQLite (text, or a naive datetime, in UTC
+    as Django stores them) in epoch seconds, as PostgreSQL returns it."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value
+    return value.timestamp()
 
 
 def mark_scope(result: ContactResult, user) -> ContactResult:

@@ -3,9 +3,12 @@
 Profiling ``POST /api/gate/entries/`` on PostgreSQL (docs/benchmarks.md) put about 4.8 ms of
 CPU per entry in the web process, most of it in twelve middlewares and DRF's request
 handling, around well under a millisecond of actual work. This WSGI wrapper takes the common
-request — ``Authorization: Device …``, a JSON body with a pass — straight to the same
-service (:func:`shoumen.gate.registration.register`) and answers with the same body as the
-API view (:func:`shoumen.gate.api.device.registration_answer`).
+request — ``Authorization: Device …``, a JSON body with a pass — to
+:func:`shoumen.gate.registration.register_as_device`, which on PostgreSQL checks the token,
+finds the pass and stores the entry in one statement. What that does not store (a fever, a
+refusal, a retry; anything on SQLite) goes through :func:`~shoumen.gate.services.device_for_token`
+and :func:`~shoumen.gate.registration.register` like the API view. Either way the answer is
+the view's own (:func:`shoumen.gate.api.device.registration_answer`).
 
 Anything else, or anything unusual about such a request (a look-up or visitor entry, bad
 input, an unknown or revoked token, another checkpoint, a host not allowed), goes to Django
@@ -69,11 +72,11 @@ def _read_body(environ) -> bytes | None:
 
 
 def _answer(environ, body: bytes) -> tuple[int, bytes, str] | None:
-    """(status, JSON body, request id) for a request the lane can answer, else None."""
+    """(status, JSON body, request id) when the scan was stored, else None."""
     from shoumen.core.api.base import Conflict
 
     from .api.device import registration_answer
-    from .registration import register
+    from .registration import register, register_as_device
     from .services import device_for_token
 
     host, _port = split_domain_port(environ.get("HTTP_HOST") or environ.get("SERVER_NAME", ""))
@@ -86,19 +89,26 @@ def _answer(environ, body: bytes) -> tuple[int, bytes, str] | None:
     if not (isinstance(data, dict) and set(data) <= _FIELDS and isinstance(data.get("qr_text"), str)
             and isinstance(data.get("uuid"), str) and type(data.get("checkpoint")) is int):
         return None
-    device = device_for_token(environ["HTTP_AUTHORIZATION"][len("Device "):].strip())
-    if device is None or device.checkpoint_id != data["checkpoint"]:
-        return None
+    token = environ["HTTP_AUTHORIZATION"][len("Device "):].strip()
     ctx = request_context.RequestContext(request_id=request_context.new_request_id(),
-                                         actor=device.registered_by,
                                          ip=environ.get("REMOTE_ADDR"))
     with request_context.bind(ctx), translation.override(_language(environ)):
         try:
-            outcome = register(checkpoint=device.checkpoint, actor=device.registered_by,
-                               device=device, direction=data.get("direction"),
-                               temperature=data.get("temperature"), qr_text=data["qr_text"],
-                               uuid=data["uuid"], at=data.get("at"))
-            code, payload = registration_answer(outcome, device.checkpoint)
+            outcome = register_as_device(token, checkpoint_id=data["checkpoint"],
+                                         direction=data.get("direction"),
+                                         temperature=data.get("temperature"),
+                                         qr_text=data["qr_text"], uuid=data["uuid"],
+                                         at=data.get("at"))
+            if outcome is None:  # not the common case: the device, then the general path
+                device = device_for_token(token)
+                if device is None or device.checkpoint_id != data["checkpoint"]:
+                    return None
+                ctx.actor = device.registered_by
+                outcome = register(checkpoint=device.checkpoint, actor=device.registered_by,
+                                   device=device, direction=data.get("direction"),
+                                   temperature=data.get("temperature"), qr_text=data["qr_text"],
+                                   uuid=data["uuid"], at=data.get("at"))
+            code, payload = registration_answer(outcome, data["checkpoint"])
         except (ValidationError, Conflict):
             return None  # the view answers these (400 by field, 409), in its usual shape
     return code, json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode(), \

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shoumen.core import audit
-from shoumen.core.rows import partial_instance
+from shoumen.core.rows import hot_cursor, partial_instance
 from shoumen.people.models import CONFINED_STATUSES, Person, PersonKind
 
 from . import cose, keys
@@ -277,6 +277,15 @@ def check_pass(text: str, *, direction: str, at: datetime | None = None) -> Chec
     if found is None:
         claims = _verify_unknown(text, at)
         raise Refused(RefusalReason.UNKNOWN_PASS, claims.number, pass_number=claims.number)
+    judge(found, direction=direction, at=at)
+    return Checked(found, found.person)
+
+
+def judge(found: ResidentPass, *, direction: str, at: datetime) -> None:
+    """Raise :class:`Refused` if this issued pass may not be used at ``at`` going
+    ``direction``: expired, revoked by then, or its holder kept at home going out. (The gate's
+    one-statement registration on PostgreSQL states the same rule in SQL,
+    ``registration._SCAN``; the tests hold both to it.)"""
     person = found.person
     if found.valid_until <= at:
         raise Refused(RefusalReason.EXPIRED, f"{found.valid_until:%Y-%m-%d}", person,
@@ -285,13 +294,13 @@ def check_pass(text: str, *, direction: str, at: datetime | None = None) -> Chec
         raise Refused(RefusalReason.REVOKED, found.revoke_reason, person, found.number)
     if direction == Direction.OUT and person.status in CONFINED_STATUSES:
         raise Refused(RefusalReason.STATUS, person.get_status_display(), person, found.number)
-    return Checked(found, person)
 
 
 # The pass and what the guard's screen shows of its holder (masked numbers, community) in one
 # indexed lookup. Plain SQL: this runs on every scan, and compiling the equivalent ORM query
-# cost more than the database's own work.
-_PASS_BY_DIGEST = """
+# cost more than the database's own work. Rows read with PASS_SELECT become instances with
+# pass_from_row.
+PASS_SELECT = """
     SELECT p.id, p.number, p.revoked_at, p.revoke_reason, p.valid_until, p.person_id,
            h.name, h.status, h.id_number_masked, h.phone_masked, h.kind, h.jurisdiction_id,
            n.name, n.kind, n.parent_id, up.name
@@ -299,25 +308,27 @@ _PASS_BY_DIGEST = """
     JOIN people_person h ON h.id = p.person_id
     JOIN geo_node n ON n.id = h.jurisdiction_id
     LEFT JOIN geo_node up ON up.id = n.parent_id
-    WHERE p.qr_digest = %s
 """
 
 
 def _pass_by_digest(digest: str) -> ResidentPass | None:
     """The issued pass whose text has this digest, with its holder and the holder's node
     (partial instances: other fields load on access), or None."""
+    with hot_cursor() as cursor:
+        cursor.execute(PASS_SELECT + " WHERE p.qr_digest = %s", [digest])
+        row = cursor.fetchone()
+    return None if row is None else pass_from_row(row)
+
+
+def pass_from_row(row) -> ResidentPass:
+    """A pass read with :data:`PASS_SELECT`, its holder attached, and the holder's node."""
     from shoumen.geo.models import Node
 
-    with connection.cursor() as cursor:
-        cursor.execute(_PASS_BY_DIGEST, [digest])
-        row = cursor.fetchone()
-    if row is None:
-        return None
     (pass_id, number, revoked_at, revoke_reason, valid_until, person_id, name, status,
      id_masked, phone_masked, kind, node_id, node_name, node_kind, parent_id, parent_name) = row
     found = partial_instance(ResidentPass, {
-        "id": pass_id, "number": number, "revoked_at": _db_datetime(revoked_at),
-        "revoke_reason": revoke_reason, "valid_until": _db_datetime(valid_until),
+        "id": pass_id, "number": number, "revoked_at": db_datetime(revoked_at),
+        "revoke_reason": revoke_reason, "valid_until": db_datetime(valid_until),
         "person_id": person_id})
     person = partial_instance(Person, {
         "id": person_id, "name": name, "status": status, "id_number_masked": id_masked,
@@ -331,7 +342,7 @@ def _pass_by_digest(digest: str) -> ResidentPass | None:
     return found
 
 
-def _db_datetime(value):
+def db_datetime(value):
     """A timestamp column as the ORM would return it (SQLite hands back naive UTC text)."""
     if isinstance(value, str):
         value = parse_datetime(value)

@@ -4,6 +4,7 @@ and the idempotent batch upload of an offline checkpoint's queue."""
 
 from __future__ import annotations
 
+import functools
 import uuid as uuid_mod
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -16,11 +17,13 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shoumen.core import pii
-from shoumen.core.rows import insert_row
+from shoumen.core import bulk, pii
+from shoumen.core.rows import hot_cursor, insert_row, partial_instance
+from shoumen.core.uuids import uuid7
 from shoumen.people.models import CONFINED_STATUSES, Person, PersonKind
 
 from .models import (
+    ENTRY_ROW_FIELDS,
     Checkpoint,
     CheckpointDevice,
     Direction,
@@ -29,9 +32,8 @@ from .models import (
     Method,
     Refusal,
     RefusalReason,
-    ResidentPass,
 )
-from .passes import Refused, check_pass, qr_digest
+from .passes import PASS_SELECT, Refused, check_pass, db_datetime, pass_from_row, qr_digest
 
 # --- Registration ----------------------------------------------------------------------------
 
@@ -55,8 +57,8 @@ def parse_temperature(value) -> Decimal:
     return temp
 
 
-def _parse_at(value) -> datetime:
-    now = timezone.now()
+def _parse_at(value, now: datetime | None = None) -> datetime:
+    now = now or timezone.now()
     if value in (None, ""):
         return now
     at = value
@@ -83,18 +85,22 @@ def _parse_at(value) -> datetime:
 
 def _parse_uuid(value) -> uuid_mod.UUID:
     if value in (None, ""):
-        return uuid_mod.uuid4()
+        return uuid7()
     try:
         return value if isinstance(value, uuid_mod.UUID) else uuid_mod.UUID(str(value))
     except ValueError:
         raise ValidationError({"uuid": _("“%(v)s” is not a UUID.") % {"v": value}}) from None
 
 
-def validate_input(*, uuid, direction, at, temperature, sources, visitor_prefix=""):
+_DIRECTIONS = frozenset(Direction.values)
+
+
+def validate_input(*, uuid, direction, at, temperature, sources, visitor_prefix="", now=None):
     """The checks every registration needs before touching the database, all reported at
     once: ``(uuid, at, temperature)`` or a ValidationError by field. ``sources`` is
     ``(qr_text, person, visitor)`` as received; a visitor's fields are reported under
-    ``visitor_prefix`` + ``name``, ``phone``, ``id_number``, ``reason``."""
+    ``visitor_prefix`` + ``name``, ``phone``, ``id_number``, ``reason``. ``now`` is the
+    server time the entry's time is checked against (default: now)."""
     errors: dict[str, list] = {}
     parsed = {}
     qr_text, _person, visitor = sources
@@ -108,13 +114,13 @@ def validate_input(*, uuid, direction, at, temperature, sources, visitor_prefix=
             clean_visitor(visitor, prefix=visitor_prefix)
         except ValidationError as exc:
             errors.update(exc.message_dict)
-    for name, parse in (("uuid", lambda: _parse_uuid(uuid)), ("at", lambda: _parse_at(at)),
+    for name, parse in (("uuid", lambda: _parse_uuid(uuid)), ("at", lambda: _parse_at(at, now)),
                         ("temperature", lambda: parse_temperature(temperature))):
         try:
             parsed[name] = parse()
         except ValidationError as exc:
             errors.update(exc.message_dict)
-    if direction not in Direction.values:
+    if direction not in _DIRECTIONS:
         errors["direction"] = [_("Direction must be “in” or “out”.")]
     if sum(bool(x) for x in sources) != 1:
         errors["non_field_errors"] = [_("Scan a pass, pick a person or register a visitor — "
@@ -168,6 +174,14 @@ def register(*, checkpoint: Checkpoint, actor, direction: str, temperature, qr_t
     uid, at, temp = validate_input(uuid=uuid, direction=direction, at=at,
                                    temperature=temperature, sources=(qr_text, person, visitor))
     method, resident_pass = Method.LOOKUP, None
+    fever = temp >= Decimal(str(settings.FEVER_THRESHOLD_C))
+    if qr_text and not fever and connection.vendor == "postgresql":
+        stored = _store_scan(qr_text, uid=uid, checkpoint_id=checkpoint.pk, direction=direction,
+                             at=at, temperature=temp, site_id=checkpoint.site_id,
+                             guard_id=actor.pk if actor else None,
+                             device_id=device.pk if device else None)
+        if stored is not None:
+            return stored
     try:
         if qr_text:
             method = Method.PASS
@@ -180,7 +194,6 @@ def register(*, checkpoint: Checkpoint, actor, direction: str, temperature, qr_t
     except Refused as refused:
         return _store_refusal(refused, uid=uid, checkpoint=checkpoint, actor=actor,
                               direction=direction, at=at)
-    fever = temp >= Decimal(str(settings.FEVER_THRESHOLD_C))
     # One insert needs no transaction of its own (a savepoint, though, if the caller has one:
     # the unique violation of a retried uuid must not break the caller's transaction).
     alone = not (visitor or fever or connection.in_atomic_block)
@@ -209,6 +222,100 @@ def register(*, checkpoint: Checkpoint, actor, direction: str, temperature, qr_t
             raise
         return previous
     return Outcome(entry=entry, person=person)
+
+
+def register_as_device(token: str, *, checkpoint_id: int, direction, temperature, qr_text: str,
+                       uuid, at=None) -> Outcome | None:
+    """The fast lane's scan (:mod:`.fastlane`): a phone's device token, a scanned pass, and
+    nothing unusual. On PostgreSQL one statement checks the token (a live device of this
+    checkpoint, as :func:`services.device_for_token`), finds the pass and stores the entry.
+    Returns the outcome when the entry was stored; None for anything else (bad input, a
+    fever, an unknown token or pass, a refusal, a retried uuid, another database), which
+    the API view then handles in full."""
+    from .services import token_digest
+
+    if connection.vendor != "postgresql":
+        return None
+    try:
+        uid, at, temp = validate_input(uuid=uuid, direction=direction, at=at,
+                                       temperature=temperature, sources=(qr_text, None, None))
+    except ValidationError:
+        return None
+    if temp >= Decimal(str(settings.FEVER_THRESHOLD_C)):
+        return None
+    return _store_scan(qr_text, uid=uid, checkpoint_id=checkpoint_id, direction=direction, at=at,
+                       temperature=temp, token=token_digest(token))
+
+
+def _store_scan(qr_text: str, *, uid, checkpoint_id: int, direction, at, temperature,
+                site_id=None, guard_id=None, device_id=None, token=None) -> Outcome | None:
+    """The common scan on PostgreSQL, in one statement: find the pass by its text's digest
+    and store the entry if the pass admits its holder (:func:`passes.judge`'s rule) and the
+    uuid is new. The site, guard and device are given, or (``token``: a device token's
+    digest) those of the live device of this checkpoint holding it. Returns the outcome, or
+    None when nothing was stored: the general path then finds out why and answers."""
+    now = timezone.now()
+    values = {"digest": qr_digest(qr_text), "uuid": uid, "checkpoint": checkpoint_id,
+              "site": site_id, "at": at, "direction": direction, "temperature": temperature,
+              "guard": guard_id, "device": device_id, "now": now, "confined": _CONFINED,
+              "token": token}
+    with hot_cursor() as cursor:
+        cursor.execute(_scan_sql(as_device=token is not None), values)
+        row = cursor.fetchone()
+    if row is None or row[-4] is None:
+        return None
+    entry_id, site_id, guard_id, device_id = row[-4:]
+    found = pass_from_row(row[:-4])
+    entry = partial_instance(Entry, {
+        "id": entry_id, "uuid": uid, "checkpoint_id": checkpoint_id, "site_id": site_id,
+        "at": at, "direction": direction, "temperature": temperature, "fever": False,
+        "person_id": found.person_id, "method": Method.PASS, "resident_pass_id": found.pk,
+        "guard_id": guard_id, "device_id": device_id, "visit_reason": "", "visiting": "",
+        "recorded_at": now})
+    Entry.person.field.set_cached_value(entry, found.person)
+    return Outcome(entry=entry, person=found.person)
+
+
+@functools.cache
+def _scan_sql(*, as_device: bool) -> str:
+    """The pass (passes.PASS_SELECT) and, if it admits its holder, the new entry's id, site,
+    guard and device. The admission rule is passes.judge's: in date, not revoked by then,
+    not kept at home going out. ``as_device``: the site, guard and device are those of the
+    live device holding the token (services.LIVE_DEVICE) at this checkpoint, and without one
+    nothing is stored."""
+    from .services import LIVE_DEVICE
+
+    if as_device:
+        device = (f"d AS (SELECT d.id, d.registered_by_id, "  # the site: Checkpoint.site_id
+                  f"(SELECT coalesce(pl.building_id, pl.id) FROM geo_place pl "
+                  f"WHERE pl.id = d.checkpoint_id) AS site_id "
+                  f"{LIVE_DEVICE} AND d.checkpoint_id = %(checkpoint)s::bigint),")
+        given, source = "d.site_id, d.registered_by_id, d.id", "FROM p, d"
+    else:
+        device = ""
+        given = "%(site)s::bigint, %(guard)s::bigint, %(device)s::bigint"
+        source = "FROM p"
+    return f"""
+    WITH {device} p AS ({PASS_SELECT} WHERE p.qr_digest = %(digest)s),
+    stored AS (
+        INSERT INTO gate_entry (uuid, checkpoint_id, site_id, guard_id, device_id, "at",
+                                direction, temperature, fever, person_id, method,
+                                resident_pass_id, visit_reason, visiting, recorded_at)
+        SELECT %(uuid)s::uuid, %(checkpoint)s::bigint, {given}, %(at)s::timestamptz,
+               %(direction)s::varchar, %(temperature)s::numeric, false, p.person_id, 'pass',
+               p.id, '', '', %(now)s::timestamptz
+        {source}
+        WHERE p.valid_until > %(at)s::timestamptz
+          AND (p.revoked_at IS NULL OR p.revoked_at > %(at)s::timestamptz)
+          AND NOT (%(direction)s::varchar = 'out' AND p.status = ANY(%(confined)s::varchar[]))
+        ON CONFLICT (uuid) DO NOTHING
+        RETURNING id, site_id, guard_id, device_id
+    )
+    SELECT p.*, s.* FROM p LEFT JOIN stored s ON true
+"""
+
+
+_CONFINED = sorted(str(status.value) for status in CONFINED_STATUSES)  # plain text for SQL
 
 
 def _store_refusal(refused: Refused, *, uid, checkpoint, actor, direction, at) -> Outcome:
@@ -329,6 +436,7 @@ def register_batch(items: list, *, actor, device: CheckpointDevice | None = None
     allowed = {c.pk: c for c in allowed_checkpoints.select_related("place")}
     results: list[ItemResult | None] = [None] * len(items)
     ready = []  # (index, item, uid, at, temp, checkpoint)
+    now = timezone.now()
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             results[index] = ItemResult(index, "", "invalid", errors={
@@ -344,7 +452,7 @@ def register_batch(items: list, *, actor, device: CheckpointDevice | None = None
                 uuid=item.get("uuid") or _missing_uuid(), direction=item.get("direction"),
                 at=item.get("at"), temperature=item.get("temperature"),
                 sources=(item.get("qr_text"), item.get("person"), item.get("visitor")),
-                visitor_prefix="visitor.")  # as the API's single entry names them
+                visitor_prefix="visitor.", now=now)  # as the API's single entry names them
         except ValidationError as exc:
             errors = {**_error_dict(exc), **errors}
         if errors:
@@ -353,49 +461,86 @@ def register_batch(items: list, *, actor, device: CheckpointDevice | None = None
             continue
         ready.append((index, item, uid, at, temp, checkpoint))
 
-    seen = set(Entry.objects.filter(uuid__in=[r[2] for r in ready]).values_list("uuid", flat=True))
-    seen |= set(Refusal.objects.filter(uuid__in=[r[2] for r in ready])
-                .values_list("uuid", flat=True))
-    passes = {p.qr_digest: p for p in ResidentPass.objects.select_related("person").filter(
-        qr_digest__in=[qr_digest(r[1]["qr_text"]) for r in ready if r[1].get("qr_text")])}
-    people = Person.objects.in_bulk([_int_or_none(r[1]["person"]) for r in ready
-                                     if r[1].get("person")])
+    passes, people = _holders(ready)
     threshold = Decimal(str(settings.FEVER_THRESHOLD_C))
-    fast, slow = [], []
+    guard_id, device_id = (actor.pk if actor else None), (device.pk if device else None)
+    fast, rows, slow = [], [], []
+    in_batch = set()
     for index, item, uid, at, temp, checkpoint in ready:
-        if uid in seen:
+        if uid in in_batch:
             results[index] = ItemResult(index, str(uid), "duplicate")
             continue
-        seen.add(uid)
-        found = passes.get(qr_digest(item["qr_text"])) if item.get("qr_text") else None
-        person = found.person if found else people.get(_int_or_none(item.get("person")))
-        admitted = (person is not None and temp < threshold and not item.get("visitor")
-                    and (found is None or (found.valid_until > at
-                                           and (found.revoked_at is None or found.revoked_at > at)))
-                    and not (item["direction"] == Direction.OUT
-                             and person.status in CONFINED_STATUSES))
-        if admitted and (found is not None or item.get("person")):
-            fast.append((index, Entry(
-                uuid=uid, checkpoint=checkpoint, site_id=checkpoint.site_id, at=at,
-                direction=item["direction"], temperature=temp, fever=False, person=person,
-                method=Method.PASS if found else Method.LOOKUP, resident_pass=found,
-                guard=actor, device=device)))
+        in_batch.add(uid)
+        holder = (passes.get(qr_digest(item["qr_text"])) if item.get("qr_text")
+                  else people.get(_int_or_none(item.get("person"))))
+        if holder is not None and temp < threshold and not item.get("visitor") \
+                and holder.admits(item["direction"], at):
+            fast.append((index, uid))
+            rows.append((uid, checkpoint.pk, checkpoint.site_id, at, item["direction"], temp,
+                         False, holder.person_id, Method.PASS if holder.pass_id else Method.LOOKUP,
+                         holder.pass_id, guard_id, device_id, "", "", now))
         else:
             slow.append((index, item, uid, checkpoint))
-    if fast:
-        try:
-            with transaction.atomic():
-                from shoumen.core.bulk import insert_objects
-
-                insert_objects([entry for _, entry in fast])
-        except IntegrityError:  # a uuid raced in from elsewhere: fall back to one by one
-            slow = [(i, items[i], e.uuid, e.checkpoint) for i, e in fast] + slow
-            fast = []
-    for index, entry in fast:
-        results[index] = ItemResult(index, str(entry.uuid), "stored")
+    # Uuids already stored, as an entry or a refusal (a retried upload), are skipped here and
+    # reported as duplicates: so are those a concurrent upload stored a moment ago.
+    stored = bulk.insert_new_rows(Entry, rows, fields=ENTRY_ROW_FIELDS, key="uuid",
+                                  skip_keys_of=Refusal)
+    for index, uid in fast:
+        results[index] = ItemResult(index, str(uid),
+                                    "stored" if uid in stored else "duplicate")
     for index, item, uid, checkpoint in slow:
         results[index] = _register_item(index, item, uid, checkpoint, actor=actor, device=device)
     return results
+
+
+@dataclass(frozen=True)
+class _Holder:
+    """Who a batch item is about (by pass or picked by the guard) and what decides whether
+    they may pass: the pass's dates and the holder's status."""
+
+    person_id: int
+    status: str
+    pass_id: int | None = None
+    valid_until: datetime | None = None
+    revoked_at: datetime | None = None
+
+    def admits(self, direction: str, at: datetime) -> bool:
+        if self.pass_id is not None and not (
+                self.valid_until > at and (self.revoked_at is None or self.revoked_at > at)):
+            return False
+        return not (direction == Direction.OUT and self.status in CONFINED_STATUSES)
+
+
+def _holders(ready) -> tuple[dict[str, _Holder], dict[int, _Holder]]:
+    """The holders of a batch's passes (by digest of the text) and the people picked by
+    look-up (by id), in one query each."""
+    digests = list({qr_digest(r[1]["qr_text"]) for r in ready if r[1].get("qr_text")})
+    person_ids = list({_int_or_none(r[1]["person"]) for r in ready if r[1].get("person")}
+                      - {None})
+    passes = {}
+    with hot_cursor() as cursor:
+        if connection.vendor == "postgresql":  # one array parameter: one short statement
+            chunks = [(_HOLDERS_BY_DIGEST % "= ANY(%s)", [digests])] if digests else []
+        else:  # SQLite has no arrays: chunks under its limit of 999 parameters
+            chunks = [(_HOLDERS_BY_DIGEST % f"IN ({', '.join(['%s'] * len(chunk))})", chunk)
+                      for chunk in (digests[i:i + 500] for i in range(0, len(digests), 500))]
+        for sql, params in chunks:
+            cursor.execute(sql, params)
+            passes.update((digest, _Holder(person_id, status, pass_id, db_datetime(valid_until),
+                                           db_datetime(revoked_at)))
+                          for digest, pass_id, person_id, valid_until, revoked_at, status
+                          in cursor.fetchall())
+    people = {pk: _Holder(pk, status) for pk, status in
+              Person.objects.filter(pk__in=person_ids).values_list("pk", "status")
+              } if person_ids else {}
+    return passes, people
+
+
+_HOLDERS_BY_DIGEST = """
+    SELECT p.qr_digest, p.id, p.person_id, p.valid_until, p.revoked_at, h.status
+    FROM gate_residentpass p JOIN people_person h ON h.id = p.person_id
+    WHERE p.qr_digest %s
+"""
 
 
 def _missing_uuid():

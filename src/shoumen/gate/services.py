@@ -14,7 +14,7 @@ from functools import reduce
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from shoumen.accounts.roles import ROLE_CAPABILITIES
 from shoumen.core import audit
 from shoumen.core.models import AuditAction
-from shoumen.core.rows import partial_instance
+from shoumen.core.rows import hot_cursor, partial_instance
 from shoumen.core.scoping import scope_for, subtree_q
 
 from .models import (
@@ -162,7 +162,7 @@ def set_guards(checkpoint: Checkpoint, users, *, actor) -> None:
     checkpoint.guards.set(users)
 
 
-def _token_digest(token: str) -> str:
+def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -175,7 +175,7 @@ def register_device(checkpoint: Checkpoint, *, actor, name: str) -> tuple[Checkp
     name = (name or "").strip() or _("Phone")
     token = "smd_" + secrets.token_urlsafe(32)
     device = CheckpointDevice.objects.create(checkpoint=checkpoint, name=name[:60],
-                                             token_digest=_token_digest(token),
+                                             token_digest=token_digest(token),
                                              registered_by=actor)
     return device, token
 
@@ -191,13 +191,16 @@ def revoke_device(device: CheckpointDevice, *, actor) -> CheckpointDevice:
     return device
 
 
-_DEVICE_BY_DIGEST = """
-    SELECT d.id, d.checkpoint_id, d.name, u.id, u.username, u.display_name, u.is_superuser
+# A live device (not revoked, its checkpoint in use, its guard's account active) by the
+# digest of its token, %(token)s; the registration of a scan by device token reads it too.
+LIVE_DEVICE = """
     FROM gate_checkpointdevice d
     JOIN gate_checkpoint c ON c.place_id = d.checkpoint_id
     JOIN accounts_user u ON u.id = d.registered_by_id
-    WHERE d.token_digest = %s AND d.revoked_at IS NULL AND c.active AND u.is_active
+    WHERE d.token_digest = %(token)s AND d.revoked_at IS NULL AND c.active AND u.is_active
 """
+_DEVICE_BY_DIGEST = ("SELECT d.id, d.checkpoint_id, d.name, u.id, u.username, u.display_name, "
+                     "u.is_superuser" + LIVE_DEVICE)
 _CHECKPOINT_CACHE_SECONDS = 30
 _checkpoints: dict[int, tuple[float, Checkpoint]] = {}
 
@@ -210,8 +213,8 @@ def device_for_token(token: str) -> CheckpointDevice | None:
     """
     if not token or not token.startswith("smd_"):
         return None
-    with connection.cursor() as cursor:
-        cursor.execute(_DEVICE_BY_DIGEST, [_token_digest(token)])
+    with hot_cursor() as cursor:
+        cursor.execute(_DEVICE_BY_DIGEST, {"token": token_digest(token)})
         row = cursor.fetchone()
     if row is None:
         return None

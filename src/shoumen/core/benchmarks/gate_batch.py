@@ -1,12 +1,11 @@
 """Batch upload (an offline checkpoint's queue) over HTTP, against COPY of the same rows.
 
 The figure: a few concurrent clients ``POST /api/gate/entries/batch/`` with batches of real
-pass scans (new uuids, times over the last hours) as a registered device, through gunicorn;
-entries stored per second from the first request to the last answer, every answer checked
-(all ``stored``). The ceiling: the same rows as the server would write them, inserted with
-:func:`shoumen.core.bulk.insert_rows` (COPY) in batches of the same size, one transaction
-each, on one connection. Both sets of rows are deleted after.
-"""
+pass scans (new uuids, times over the last hours) as a registered device, through the web
+server as ``shoumen serve`` runs it; entries stored per second from the first request to the
+last answer, every answer checked (all ``stored``). The ceiling: the same rows as the server
+would write them, inserted with :func:`shoumen.core.bulk.insert_rows` (COPY) in batches of the
+same size, one transaction each, on one connection. Both sets of rows are deleted after."""
 
 from __future__ import annotations
 
@@ -16,8 +15,7 @@ import os
 import random
 import threading
 import time
-import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit
 
@@ -25,8 +23,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from shoumen.core import bulk
-from shoumen.core.demo.movements import ENTRY_FIELDS
-from shoumen.gate.models import Entry, ResidentPass
+from shoumen.core.uuids import uuid7
+from shoumen.gate.models import ENTRY_ROW_FIELDS, Entry, ResidentPass
 from shoumen.gate.passes import qr_digest
 
 from . import Result
@@ -36,9 +34,9 @@ from .gate_server import (
     ServerConfig,
     clean_up,
     entries_of,
-    gunicorn,
     pass_texts,
     register_bench_device,
+    web_server,
 )
 
 TARGET_RATE = 20_000  # entries/s
@@ -46,15 +44,18 @@ TARGET_RATE = 20_000  # entries/s
 
 def batch_items(texts: list[str], *, checkpoint: int, count: int, seed: int = 0) -> list[dict]:
     """``count`` registrations by pass at ``checkpoint``, as the checkpoint page queues them:
-    a new uuid each, times spread over the last six hours, normal temperatures."""
+    times spread over the last six hours, each with the uuid the page makes when the guard
+    confirms (version 7, of that time), normal temperatures."""
     rng = random.Random(seed)
     now = timezone.now()
-    return [{"uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-             "checkpoint": checkpoint, "direction": rng.choice(("in", "out")),
-             "temperature": rng.choice(("36.2", "36.4", "36.5", "36.6", "36.8")),
-             "at": (now - timedelta(seconds=rng.randint(60, 6 * 3600))).isoformat(),
-             "qr_text": texts[i % len(texts)]}
-            for i in range(count)]
+    items = []
+    for i in range(count):
+        at = now - timedelta(seconds=rng.randint(60, 6 * 3600))
+        items.append({"uuid": str(uuid7(at, rng.getrandbits(74))), "checkpoint": checkpoint,
+                      "direction": rng.choice(("in", "out")),
+                      "temperature": rng.choice(("36.2", "36.4", "36.5", "36.6", "36.8")),
+                      "at": at.isoformat(), "qr_text": texts[i % len(texts)]})
+    return items
 
 
 def upload(url: str, token: str, bodies: list[bytes], clients: int) -> tuple[float, list[dict]]:
@@ -98,7 +99,8 @@ def upload(url: str, token: str, bodies: list[bytes], clients: int) -> tuple[flo
 
 
 def copy_rows(bench: BenchDevice, items: list[dict]) -> list[tuple]:
-    """The entry rows the server stores for ``items`` (columns: ENTRY_FIELDS), new uuids."""
+    """The entry rows the server stores for ``items`` (columns: ENTRY_ROW_FIELDS), with new
+    uuids of the same kind (version 7 of the entry's time)."""
     found = dict(ResidentPass.objects.filter(qr_digest__in={qr_digest(i["qr_text"]) for i in items})
                  .values_list("qr_digest", "pk"))
     people = dict(ResidentPass.objects.filter(pk__in=found.values()).values_list("pk", "person_id"))
@@ -107,7 +109,8 @@ def copy_rows(bench: BenchDevice, items: list[dict]) -> list[tuple]:
     rows = []
     for item in items:
         pass_id = found[qr_digest(item["qr_text"])]
-        rows.append((uuid.uuid4(), checkpoint.pk, checkpoint.site_id, item["at"], item["direction"],
+        at = datetime.fromisoformat(item["at"])
+        rows.append((uuid7(at), checkpoint.pk, checkpoint.site_id, at, item["direction"],
                      Decimal(item["temperature"]), False, people[pass_id], "pass", pass_id,
                      bench.device.registered_by_id, bench.device.pk, "", "", now))
     return rows
@@ -118,7 +121,7 @@ def copy_in_batches(rows: list[tuple], batch_size: int) -> float:
     start = time.perf_counter()
     for i in range(0, len(rows), batch_size):
         with transaction.atomic():
-            bulk.insert_rows(Entry, rows[i:i + batch_size], fields=ENTRY_FIELDS,
+            bulk.insert_rows(Entry, rows[i:i + batch_size], fields=ENTRY_ROW_FIELDS,
                              returning_ids=False)
     return time.perf_counter() - start
 
@@ -135,7 +138,7 @@ def run(*, config: ServerConfig, batch_size: int = 2000, total: int = 100_000,
                   for i in range(0, total, batch_size)]
         warm = batch_items(texts, checkpoint=bench.checkpoint_id, count=min(batch_size, 500),
                            seed=1)
-        with gunicorn(config) as server:
+        with web_server(config) as server:
             upload(server.url, bench.token, [json.dumps({"entries": warm}).encode()], 1)
             meter = CpuMeter(server.pid)
             meter.start()

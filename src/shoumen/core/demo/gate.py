@@ -30,9 +30,10 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from shoumen.core import bulk
+from shoumen.gate.models import ENTRY_ROW_FIELDS
 
 from . import movements
-from .movements import ENTRY_FIELDS, FEVER, PERSON, Checkpoints, Walker
+from .movements import FEVER, PERSON, Checkpoints, Walker
 
 GATE_DAYS = 14
 CITY_ENTRIES_PER_RESIDENT = 10  # 1 M residents → 10 M entries in 14 days
@@ -339,7 +340,7 @@ def seed_entries(*, seed: int, scale: str, actor, now: datetime, target: int | N
         if scale == "demo":
             case, rows = _demo_case(rows, walkers, where, commuters, now)
         fevers = [row for row in rows if row[FEVER]]
-        bulk.insert_rows(Entry, rows, fields=ENTRY_FIELDS, returning_ids=False)
+        bulk.insert_rows(Entry, rows, fields=ENTRY_ROW_FIELDS, returning_ids=False)
         count = len(rows)
     else:
         count, fevers = _copy_city_entries(plan, jobs=jobs, progress=progress)
@@ -379,7 +380,7 @@ def _copy_city_entries(plan: movements.EntryPlan, *, jobs: int,
     from shoumen.gate.models import Entry
 
     qn = connection.ops.quote_name
-    columns = ", ".join(qn(Entry._meta.get_field(name).column) for name in ENTRY_FIELDS)
+    columns = ", ".join(qn(Entry._meta.get_field(name).column) for name in ENTRY_ROW_FIELDS)
     sql = f"COPY {qn(Entry._meta.db_table)} ({columns}) FROM STDIN"
     _PLAN["plan"] = plan
     count, fevers, started = 0, [], time.perf_counter()
@@ -427,16 +428,16 @@ def _demo_case(rows: list[tuple], walkers: list[Walker], where: Checkpoints,
                                                 - CASE_CONTACTS), p))
     gates = {c for cs in where.gates.values() for c in cs}
     last_home = [r for r in passages.by_person[person]
-                 if r[ENTRY_FIELDS.index("direction")] == "in"
-                 and r[ENTRY_FIELDS.index("checkpoint_id")] in gates
-                 and r[ENTRY_FIELDS.index("at")] <= now - timedelta(hours=20)]
+                 if r[ENTRY_ROW_FIELDS.index("direction")] == "in"
+                 and r[ENTRY_ROW_FIELDS.index("checkpoint_id")] in gates
+                 and r[ENTRY_ROW_FIELDS.index("at")] <= now - timedelta(hours=20)]
     if not last_home:
         return None, rows
     fever_row = last_home[-1]
     fevered = list(fever_row)
-    fevered[ENTRY_FIELDS.index("temperature")] = Decimal("37.8")
+    fevered[ENTRY_ROW_FIELDS.index("temperature")] = Decimal("37.8")
     fevered[FEVER] = True
-    at = ENTRY_FIELDS.index("at")
+    at = ENTRY_ROW_FIELDS.index("at")
     kept = []
     for row in rows:
         if row is fever_row:
@@ -456,7 +457,7 @@ def _fever_alerts(fevers: list[tuple], case: Walker | None, *, actor, now: datet
 
     if not fevers:
         return "Fever alerts: none."
-    col = {name: i for i, name in enumerate(ENTRY_FIELDS)}
+    col = {name: i for i, name in enumerate(ENTRY_ROW_FIELDS)}
     ids = dict(Entry.objects.filter(uuid__in=[r[0] for r in fevers]).values_list("uuid", "pk"))
     homes = dict(Person.objects.filter(pk__in={r[PERSON] for r in fevers})
                  .values_list("pk", "jurisdiction_id"))

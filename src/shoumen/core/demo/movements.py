@@ -27,13 +27,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from statistics import NormalDist
-from uuid import UUID, SafeUUID
 
-# Entry columns in the order the rows carry them (attnames, for core.bulk.insert_rows).
-ENTRY_FIELDS = ("uuid", "checkpoint_id", "site_id", "at", "direction", "temperature", "fever",
-                "person_id", "method", "resident_pass_id", "guard_id", "device_id",
-                "visit_reason", "visiting", "recorded_at")
-AT, CHECKPOINT, SITE, PERSON, FEVER = (ENTRY_FIELDS.index(n) for n in
+from shoumen.core.uuids import uuid7
+from shoumen.gate.models import ENTRY_ROW_FIELDS
+
+# Positions of some entry columns in the rows (see ENTRY_ROW_FIELDS).
+AT, CHECKPOINT, SITE, PERSON, FEVER = (ENTRY_ROW_FIELDS.index(n) for n in
                                       ("at", "checkpoint_id", "site_id", "person_id", "fever"))
 
 DAILY_OUT = 0.55  # demo: the share of residents who go out on a given day
@@ -67,16 +66,6 @@ _FEVER_TABLE = _table(_FEVERS, _FEVER_WEIGHTS)
 # Normal temperatures: tenths of °C, N(36.5, 0.22) cut to 36.0–37.0, as 1,000 quantiles.
 _NORMAL_TABLE = tuple(min(370, max(360, round(NormalDist(365, 2.2).inv_cdf((i + 0.5) / 1000))))
                       for i in range(1000))
-_new_uuid, _set = object.__new__, object.__setattr__
-_V4_CLEAR, _V4_SET = ~((0xF000 << 64) | (0xC000 << 48)), (0x4000 << 64) | (0x8000 << 48)
-
-
-def _uuid4(bits: int) -> UUID:
-    """A version-4 UUID from 128 random bits, without UUID.__init__'s argument checks."""
-    u = _new_uuid(UUID)
-    _set(u, "int", (bits & _V4_CLEAR) | _V4_SET)
-    _set(u, "is_safe", SafeUUID.unknown)
-    return u
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +276,7 @@ class EntryPlan:
         return days
 
     def day(self, midnight: datetime) -> list[tuple]:
-        """The rows of the day starting at ``midnight`` (:data:`ENTRY_FIELDS`), by time."""
+        """The rows of the day starting at ``midnight`` (:data:`ENTRY_ROW_FIELDS`), by time."""
         rng = random.Random(f"shoumen-gate:{self.seed}:{midnight:%Y-%m-%d}")
         start, end, commuters, daily_out = self.start, self.end, self.commuters, self.daily_out
         working_day = midnight.weekday() < 5
@@ -313,7 +302,7 @@ class EntryPlan:
                 tenths = normal[int(random_() * 1000)]
             scanned = walker.pass_id is not None and random_() < PASS_SCANNED
             rows.append((
-                _uuid4(bits(128)), checkpoint, site[checkpoint], at, direction,
+                uuid7(at, bits(128)), checkpoint, site[checkpoint], at, direction,
                 temperatures[tenths], tenths >= 373,
                 walker.person, "pass" if scanned else "lookup",
                 walker.pass_id if scanned else None, guard.get(checkpoint), None, "", "", at,

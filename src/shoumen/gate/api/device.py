@@ -305,17 +305,17 @@ class EntryView(GateDeviceView):
                 visitor=data.get("visitor") or None, uuid=data.get("uuid"), at=data.get("at"))
         except DjangoValidationError as exc:
             raise exceptions.ValidationError({**_field_errors(exc), **errors}) from None
-        code, body = registration_answer(outcome, checkpoint)
+        code, body = registration_answer(outcome, checkpoint.pk)
         return Response(body, status=code)
 
 
-def registration_answer(outcome: registration.Outcome, checkpoint) -> tuple[int, dict]:
+def registration_answer(outcome: registration.Outcome, checkpoint_id: int) -> tuple[int, dict]:
     """The HTTP status and body answering one registration (this view and the fast lane,
     :mod:`shoumen.gate.fastlane`, answer alike). Raises Conflict for a uuid reused at
     another checkpoint."""
     entry = outcome.entry
     if entry is not None:
-        if outcome.duplicate and entry.checkpoint_id != checkpoint.pk:
+        if outcome.duplicate and entry.checkpoint_id != checkpoint_id:
             raise Conflict(_("This uuid was already used for an entry at another "
                              "checkpoint: make a new uuid for each entry."))
         return (status.HTTP_200_OK if outcome.duplicate else status.HTTP_201_CREATED,

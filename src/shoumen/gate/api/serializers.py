@@ -9,6 +9,9 @@ Give them people loaded with ``select_related("jurisdiction__parent")`` (entries
 ``select_related("person__jurisdiction__parent")``) so that ``community`` costs no query.
 """
 
+from datetime import datetime
+
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -49,6 +52,15 @@ _AT = serializers.DateTimeField()
 def iso_datetime(value) -> str:
     """A datetime as every DRF response writes it (ISO 8601 in the active time zone)."""
     return _AT.to_representation(value)
+
+
+def iso_from_epoch(seconds: float | None) -> str | None:
+    """:func:`iso_datetime` of a time given as epoch seconds, without making the datetime
+    twice (close-contact results carry tens of thousands of times)."""
+    if seconds is None:
+        return None
+    value = datetime.fromtimestamp(seconds, timezone.get_current_timezone()).isoformat()
+    return value[:-6] + "Z" if value.endswith("+00:00") else value
 
 
 def entry_data(entry) -> dict:

@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from ..contact_cards import CheckpointCard
 from ..models import Direction, Method
-from .serializers import PersonSummarySerializer, iso_datetime, person_summary
+from .serializers import PersonSummarySerializer, iso_datetime, iso_from_epoch, person_summary
 
 # --- pieces --------------------------------------------------------------------------------------
 
@@ -197,8 +197,9 @@ class ContactResultSerializer(serializers.Serializer):
             return checkpoints[cp.pk]
 
         def exposure(x):
-            return {"entry": x.entry_id, "at": iso_datetime(x.at), "checkpoint": brief(x.checkpoint),
-                    "linked_entry": x.linked_entry_id, "linked_at": iso_datetime(x.linked_at),
+            return {"entry": x.entry_id, "at": iso_from_epoch(x.at_s),
+                    "checkpoint": brief(x.checkpoint), "linked_entry": x.linked_entry_id,
+                    "linked_at": iso_from_epoch(x.linked_at_s),
                     "linked_checkpoint": brief(x.linked_checkpoint),
                     "linked_person": {"id": x.linked_person.pk, "name": x.linked_person.name},
                     "minutes_apart": x.minutes_apart}
@@ -209,13 +210,13 @@ class ContactResultSerializer(serializers.Serializer):
             "until": iso_datetime(p.until), "counts": result.counts,
             "truncated": result.truncated, "truncated_first": result.truncated_first,
             "truncated_second": result.truncated_second,
-            "case_entries": [{"entry": e.entry_id, "at": iso_datetime(e.at),
+            "case_entries": [{"entry": e.entry_id, "at": iso_from_epoch(e.at_s),
                               "checkpoint": brief(e.checkpoint)} for e in result.case_entries],
             "contacts": [{
                 "person": person_summary(c.person), "degree": c.degree, "in_scope": c.in_scope,
                 "via": [{"id": v.pk, "name": v.name} for v in c.via],
-                "exposure_count": len(c.exposures),
-                "first_exposure_at": iso_datetime(c.first_exposure.at),
+                "exposure_count": c.exposure_count,
+                "first_exposure_at": iso_from_epoch(c.first_exposure.at_s),
                 "exposures": [exposure(x) for x in c.exposures],
             } for c in result.contacts],
         }

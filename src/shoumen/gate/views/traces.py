@@ -137,19 +137,19 @@ def _graph(result: ContactResult, limit: int = GRAPH_NODE_LIMIT) -> dict:
                 "community": contact_export.community_label(person)}
         if contact is not None:
             first = contact.first_exposure
-            data.update(exposures=len(contact.exposures), site=first.site_name,
+            data.update(exposures=contact.exposure_count, site=first.site_name,
                         first_at=timezone.localtime(first.at).strftime("%m-%d %H:%M"),
                         in_scope=contact.in_scope)
         return data
 
     nodes = [node(result.case, 0)]
     links = []
-    first = sorted(result.of_degree(1), key=lambda c: -len(c.exposures))[:limit - 1]
+    first = sorted(result.of_degree(1), key=lambda c: -c.exposure_count)[:limit - 1]
     drawn = {c.person.pk for c in first}
     for c in first:
         nodes.append(node(c.person, 1, c))
         links.append({"source": str(result.case.pk), "target": str(c.person.pk),
-                      "value": len(c.exposures), "site": c.first_exposure.site_name})
+                      "value": c.exposure_count, "site": c.first_exposure.site_name})
     for c in result.of_degree(2):
         via = [v.pk for v in c.via if v.pk in drawn]
         if len(nodes) >= limit:

@@ -64,10 +64,13 @@
   }
 
   function newUuid() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    // Plain http (no secure context) has no randomUUID; getRandomValues is there everywhere.
+    // RFC 9562 version 7: 48 bits of Unix time in milliseconds, then random bits. Entries'
+    // uuids then grow with time, so the server's unique index takes them at its end instead
+    // of anywhere in it (docs/decisions/0007). getRandomValues works on plain http too.
     var b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40;
+    var ms = Date.now();
+    for (var i = 5; i >= 0; i--) { b[i] = ms % 256; ms = Math.floor(ms / 256); }
+    b[6] = (b[6] & 0x0f) | 0x70;
     b[8] = (b[8] & 0x3f) | 0x80;
     var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
