@@ -160,3 +160,17 @@ def test_times_from_epoch_read_as_drf_writes_datetimes():
         assert iso_from_epoch(moment.timestamp()) == iso_datetime(moment)
         assert iso_from_epoch(moment.timestamp()).endswith("Z")
     assert iso_from_epoch(None) is None
+
+
+def test_contacts_come_a_page_at_a_time_with_counts_of_the_whole_search(outbreak):
+    w = outbreak
+    query = {"window": 30, "days": 7, "degree": 2, "page_size": 2}
+    first = api(w.worker_a).get(path(w.case, "contacts/"), query).json()
+    assert first["count"] == 5 and len(first["contacts"]) == 2 and first["previous"] is None
+    assert first["counts"]["first"] == 5 and "page=2" in first["next"]
+    last = api(w.worker_a).get(path(w.case, "contacts/"), {**query, "page": 3}).json()
+    assert len(last["contacts"]) == 1 and last["next"] is None and last["previous"]
+    names = [c["person"]["name"] for page in (1, 2, 3) for c in api(w.worker_a).get(
+        path(w.case, "contacts/"), {**query, "page": page}).json()["contacts"]]
+    assert sorted(names) == sorted(["接触一", "接触二", "已观察", "确诊", "乙社区人"])
+    assert api(w.worker_a).get(path(w.case, "contacts/"), {**query, "page": 9}).status_code == 404

@@ -3,8 +3,9 @@
 The figure: :func:`shoumen.gate.contacts.find_contacts` (the service the contacts page, API and
 export call: the one SQL statement, grouping by person, loading names and checkpoints) for
 several cases that each have exactly 20 entries in the 14 days, p50/p95 over repetitions;
-beside it the API endpoint through Django's full request stack. The ceiling: the statement
-:func:`~shoumen.gate.contacts.contacts_sql` returns, executed with a cursor and fetched.
+beside it the API endpoint through Django's full request stack (its first page: 50 contacts
+with their exposures). The ceiling: the statement :func:`~shoumen.gate.contacts.contacts_sql`
+returns, executed with a cursor and fetched.
 The period ends at the newest entry, so the result does not depend on when the benchmark runs.
 Like a web worker, the process has loaded everything and frozen it out of the garbage
 collector's passes before it is timed.

@@ -125,6 +125,12 @@ class ContactQuerySerializer(serializers.Serializer):
     until = serializers.DateTimeField(required=False, help_text="End of the period; default now.")
 
 
+class ContactPageSerializer(serializers.Serializer):
+    page = serializers.IntegerField(required=False, help_text="Page of contacts (default 1).")
+    page_size = serializers.IntegerField(required=False,
+                                         help_text="Contacts per page, default 50, at most 500.")
+
+
 class ObserveRequestSerializer(ContactQuerySerializer):
     people = serializers.ListField(child=serializers.IntegerField(), required=False,
                                    help_text="Only these contacts (person ids), e.g. the ones "
@@ -185,7 +191,11 @@ class ContactResultSerializer(serializers.Serializer):
     truncated_first = serializers.BooleanField()
     truncated_second = serializers.BooleanField()
     case_entries = CaseEntrySerializer(many=True)
-    contacts = ContactSerializer(many=True)
+    count = serializers.IntegerField(help_text="Contacts found, on all pages.")
+    next = serializers.URLField(allow_null=True, help_text="The next page of contacts.")
+    previous = serializers.URLField(allow_null=True, help_text="The previous page.")
+    contacts = ContactSerializer(many=True, help_text="This page of the contacts (50 by "
+                                                      "default).")
 
     def to_representation(self, result):
         p = result.params
@@ -218,7 +228,7 @@ class ContactResultSerializer(serializers.Serializer):
                 "exposure_count": c.exposure_count,
                 "first_exposure_at": iso_from_epoch(c.first_exposure.at_s),
                 "exposures": [exposure(x) for x in c.exposures],
-            } for c in result.contacts],
+            } for c in self.context.get("page", result.contacts)],
         }
 
 

@@ -12,6 +12,7 @@ from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,6 +25,7 @@ from .. import contact_export
 from ..contacts import contact_params, find_contacts, mark_scope, observe_contacts
 from ..traces import person_trace
 from .trace_serializers import (
+    ContactPageSerializer,
     ContactQuerySerializer,
     ContactResultSerializer,
     ObserveRequestSerializer,
@@ -68,18 +70,31 @@ class PersonContactsView(APIView):
 
     @extend_schema(summary="A case's close contacts, first and second degree (needs gate.trace)",
                    tags=TAGS, operation_id="gate_person_contacts",
-                   parameters=[ContactQuerySerializer],
+                   parameters=[ContactQuerySerializer, ContactPageSerializer],
                    responses={200: ContactResultSerializer, 400: BAD_SEARCH, 404: NOT_FOUND})
     def get(self, request, pk: int):
         """People who passed the same site (a checkpoint, or any lobby of the same building)
         within ±``window`` minutes (edges included) of one of the case's entries in the
         ``days`` up to ``until``; second degree: the same for the first-degree contacts'
         entries. Each contact lists the exposures linking them. ``truncated`` says a limit
-        was reached."""
+        was reached. ``contacts`` is one page (``page``, ``page_size``: default 50, at most
+        500) of ``count``; ``counts`` are of the whole search."""
         case = _traceable(request, pk)
         params, _ = _params(request.query_params)
         result = mark_scope(find_contacts(case, params), request.user)
-        return Response(ContactResultSerializer(result).data)
+        pages = ContactPages()
+        page = pages.paginate_queryset(result.contacts, request, view=self)
+        return Response({**ContactResultSerializer(result, context={"page": page}).data,
+                         "count": len(result.contacts), "next": pages.get_next_link(),
+                         "previous": pages.get_previous_link()})
+
+
+class ContactPages(PageNumberPagination):
+    """The contacts of a search, a page at a time (``page``, ``page_size`` up to 500): a
+    station at rush hour gives a case over a thousand second-degree contacts."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 500
 
 
 class PersonContactsObserveView(APIView):
