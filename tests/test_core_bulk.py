@@ -208,3 +208,14 @@ def gate_entry_rows(world):
         rows.append((uuid7(at), checkpoint.pk, checkpoint.site_id, at, "in", Decimal("36.5"),
                      False, resident.pk, "lookup", None, None, None, "", "", now))
     return rows, rows[0][0]
+
+
+def test_insert_new_rows_twice_in_one_transaction_inserts_each_call_only(world):
+    with transaction.atomic():
+        first = bulk.insert_new_rows(PersonTag, [("a1", "甲", False)],
+                                     fields=("code", "name", "is_key_person"), key="code")
+        PersonTag.objects.filter(code="a1").delete()
+        second = bulk.insert_new_rows(PersonTag, [("b1", "乙", False)],
+                                      fields=("code", "name", "is_key_person"), key="code")
+    assert (first, second) == ({"a1"}, {"b1"})
+    assert list(PersonTag.objects.values_list("code", flat=True)) == ["b1"]

@@ -157,3 +157,12 @@ def test_the_common_scan_is_one_statement_on_postgresql(lane):
     services.revoke_device(lane.device, actor=lane.worker_a)
     assert call(lane.app, scan(lane), token=lane.token)[0] == 418
     assert Entry.objects.count() == 1
+
+
+@pytest.mark.parametrize("checkpoint", [2**70, 0, -5])
+def test_a_checkpoint_id_no_database_could_hold_goes_to_django(lane, checkpoint):
+    assert call(lane.app, scan(lane, checkpoint=checkpoint), token=lane.token)[0] == 418
+    view = Client(HTTP_AUTHORIZATION=f"Device {lane.token}", HTTP_ACCEPT_LANGUAGE="en")
+    response = view.post("/api/gate/entries/", scan(lane, checkpoint=checkpoint),
+                         content_type="application/json")
+    assert response.status_code in (400, 403) and not Entry.objects.exists()

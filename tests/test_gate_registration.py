@@ -34,8 +34,8 @@ def test_scan_registers_entry_with_site_and_pass(gate):
 
 
 def test_a_good_scan_is_one_statement_on_postgresql(gate):
-    """The hot path: pass lookup and insert together on PostgreSQL (the lookup, then the
-    insert, on SQLite), and the entry comes back whole."""
+    """The hot path: pass lookup and insert together on PostgreSQL (on SQLite: the lookup,
+    whether the uuid was refused before, the insert), and the entry comes back whole."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -43,7 +43,7 @@ def test_a_good_scan_is_one_statement_on_postgresql(gate):
         out = register(checkpoint=gate.gate_a, actor=gate.guard, direction="out",
                        temperature="36.4", qr_text=gate.pass_.qr_text)
     statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
-    assert len(statements) == (1 if connection.vendor == "postgresql" else 2)
+    assert len(statements) == (1 if connection.vendor == "postgresql" else 3)
     stored = Entry.objects.get(pk=out.entry.pk)
     for name in ("uuid", "checkpoint_id", "site_id", "at", "direction", "temperature", "fever",
                  "person_id", "method", "resident_pass_id", "guard_id", "recorded_at"):
@@ -258,3 +258,62 @@ def test_batch_items_of_the_wrong_shape_are_invalid_not_errors(gate):
     results = register_batch(items, actor=gate.guard, allowed_checkpoints=Checkpoint.objects.all())
     assert [r.status for r in results] == ["invalid", "invalid"]
     assert not Entry.objects.exists()
+
+
+def test_a_refused_uuid_stays_refused_on_every_path(gate):
+    """Refused first (an unknown pass), then sent again with a good pass: as one scan, in a
+    batch, and with a fever (the path that writes an alert too): nothing is stored."""
+    refused = _item(gate, qr_text="SM1:garbage")
+    register_batch([refused], actor=gate.guard, allowed_checkpoints=Checkpoint.objects.all())
+    again = {**refused, "qr_text": gate.pass_.qr_text}
+    out = register(checkpoint=gate.gate_a, actor=gate.guard, direction="in", temperature="36.5",
+                   qr_text=again["qr_text"], uuid=again["uuid"])
+    assert out.duplicate and out.refusal is not None
+    hot = {**again, "temperature": "38.5"}
+    assert [r.status for r in register_batch([hot], actor=gate.guard,
+                                             allowed_checkpoints=Checkpoint.objects.all())
+            ] == ["duplicate"]
+    assert not Entry.objects.exists() and not FeverAlert.objects.exists()
+
+
+@pytest.mark.parametrize("direction", [["in"], {"in": 1}, 7, None])
+def test_a_direction_of_the_wrong_type_is_a_field_error(gate, direction):
+    with pytest.raises(ValidationError) as caught:
+        register(checkpoint=gate.gate_a, actor=gate.guard, direction=direction,
+                 temperature="36.5", qr_text=gate.pass_.qr_text)
+    assert "direction" in caught.value.message_dict
+    (result,) = register_batch([_item(gate, direction=direction)], actor=gate.guard,
+                               allowed_checkpoints=Checkpoint.objects.all())
+    assert result.status == "invalid" and "direction" in result.errors
+
+
+@pytest.mark.parametrize("way", ["single", "batch"])
+@pytest.mark.parametrize("case,admitted", [
+    ("expires_at_the_entry", False), ("expires_just_after", True),
+    ("revoked_at_the_entry", False), ("revoked_just_after", True),
+    ("confined_going_out", False), ("confined_coming_in", True)])
+def test_the_admission_rule_is_the_same_on_every_path(gate, way, case, admitted):
+    """passes.refusal_reason, the one-statement SQL (PostgreSQL, single) and the batch's
+    holders agree, edges included (a pass expiring or revoked at the entry's very time)."""
+    from shoumen.gate.models import ResidentPass
+
+    at = timezone.now().replace(microsecond=0) - timedelta(minutes=10)
+    direction = "in" if case == "confined_coming_in" else "out"
+    change = {"expires_at_the_entry": {"valid_until": at},
+              "expires_just_after": {"valid_until": at + timedelta(seconds=1)},
+              "revoked_at_the_entry": {"revoked_at": at},
+              "revoked_just_after": {"revoked_at": at + timedelta(seconds=1)}}.get(case)
+    if change:
+        ResidentPass.objects.filter(pk=gate.pass_.pk).update(**change)
+    else:
+        change_status(gate.resident, actor=gate.worker_a, status=PersonStatus.HOME_OBSERVATION,
+                      reason="密接")
+    if way == "single":
+        out = register(checkpoint=gate.gate_a, actor=gate.guard, direction=direction,
+                       temperature="36.5", qr_text=gate.pass_.qr_text, at=at)
+        assert out.admitted is admitted
+    else:
+        (result,) = register_batch([_item(gate, direction=direction, at=at.isoformat())],
+                                   actor=gate.guard, allowed_checkpoints=Checkpoint.objects.all())
+        assert result.status == ("stored" if admitted else "refused")
+    assert Entry.objects.exists() is admitted

@@ -198,7 +198,7 @@ def insert_new_rows(model, rows: Sequence[Sequence[Any]], *, fields: Sequence[st
     their keys must be distinct.
 
     On PostgreSQL the rows are streamed by COPY into a temporary table of the session (emptied
-    at each commit), then moved by one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING
+    after each call), then moved by one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING
     RETURNING``: binding thousands of values as arrays cost the web process twice as much.
     SQLite runs the same ``INSERT`` on multi-row ``VALUES``, in chunks under its parameter
     limit.
@@ -232,6 +232,7 @@ def insert_new_rows(model, rows: Sequence[Sequence[Any]], *, fields: Sequence[st
             _copy(connection, stage, field_list, rows)
             cursor.execute(insert.format(stage))
             inserted.update(row[0] for row in cursor.fetchall())
+            cursor.execute(f"DELETE FROM {stage}")  # the next call may share the transaction
         else:
             per = max(1, 999 // len(field_list))  # SQLite's default limit on parameters
             one = f"({', '.join(['%s'] * len(field_list))})"

@@ -33,7 +33,21 @@ def hot_cursor():
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     with connection.wrap_database_errors:
-        return connection._prepare_cursor(_preparing_cursor_class()(connection.connection))
+        cursor = _preparing_cursor_class()(connection.connection)
+        _time_zone_as_django_does(cursor)
+        return connection._prepare_cursor(cursor)
+
+
+def _time_zone_as_django_does(cursor) -> None:
+    """Django's own cursors read timestamps in the connection's time zone (its create_cursor):
+    the same here."""
+    from django.db.backends.postgresql.base import TIMESTAMPTZ_OID
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg.pq import Format
+
+    loader = connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+    if connection.timezone != loader.timezone:
+        register_tzloader(connection.timezone, cursor)
 
 
 @functools.cache

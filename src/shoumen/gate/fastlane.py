@@ -87,7 +87,8 @@ def _answer(environ, body: bytes) -> tuple[int, bytes, str] | None:
     except ValueError:
         return None
     if not (isinstance(data, dict) and set(data) <= _FIELDS and isinstance(data.get("qr_text"), str)
-            and isinstance(data.get("uuid"), str) and type(data.get("checkpoint")) is int):
+            and isinstance(data.get("uuid"), str) and type(data.get("checkpoint")) is int
+            and 0 < data["checkpoint"] < 2**63):  # a bigint, or no checkpoint of ours
         return None
     token = environ["HTTP_AUTHORIZATION"][len("Device "):].strip()
     ctx = request_context.RequestContext(request_id=request_context.new_request_id(),

@@ -227,9 +227,9 @@ class Entry(models.Model):
         # (PostgreSQL; other databases ignore ``include``). Decision 0008.
         indexes = [
             models.Index(fields=["person", "at"], include=["site_id", "checkpoint", "id"],
-                         name="gate_entry_person_at"),
+                         name="gate_entry_person_at_cov"),
             models.Index(fields=["site_id", "at"], include=["person", "checkpoint", "id"],
-                         name="gate_entry_site_at"),
+                         name="gate_entry_site_at_cov"),
             models.Index(fields=["checkpoint", "at"], name="gate_entry_checkpoint_at"),
             models.Index(fields=["at"], name="gate_entry_at"),
         ]

@@ -283,17 +283,32 @@ def check_pass(text: str, *, direction: str, at: datetime | None = None) -> Chec
 
 def judge(found: ResidentPass, *, direction: str, at: datetime) -> None:
     """Raise :class:`Refused` if this issued pass may not be used at ``at`` going
-    ``direction``: expired, revoked by then, or its holder kept at home going out. (The gate's
-    one-statement registration on PostgreSQL states the same rule in SQL,
-    ``registration._SCAN``; the tests hold both to it.)"""
+    ``direction`` (see :func:`refusal_reason`), with what the guard is told."""
     person = found.person
-    if found.valid_until <= at:
-        raise Refused(RefusalReason.EXPIRED, f"{found.valid_until:%Y-%m-%d}", person,
-                      found.number)
-    if found.revoked_at is not None and found.revoked_at <= at:
-        raise Refused(RefusalReason.REVOKED, found.revoke_reason, person, found.number)
-    if direction == Direction.OUT and person.status in CONFINED_STATUSES:
-        raise Refused(RefusalReason.STATUS, person.get_status_display(), person, found.number)
+    reason = refusal_reason(valid_until=found.valid_until, revoked_at=found.revoked_at,
+                            status=person.status, direction=direction, at=at)
+    if reason == RefusalReason.EXPIRED:
+        raise Refused(reason, f"{found.valid_until:%Y-%m-%d}", person, found.number)
+    if reason == RefusalReason.REVOKED:
+        raise Refused(reason, found.revoke_reason, person, found.number)
+    if reason == RefusalReason.STATUS:
+        raise Refused(reason, person.get_status_display(), person, found.number)
+
+
+def refusal_reason(*, valid_until: datetime | None, revoked_at: datetime | None, status: str,
+                   direction: str, at: datetime) -> RefusalReason | None:
+    """Why a holder may not pass at ``at`` going ``direction``, or None: the pass (if any:
+    ``valid_until`` None for a person picked by look-up) expired or was revoked by then, or
+    their status keeps them at home and they are going out. The one-statement registration on
+    PostgreSQL states the same rule in SQL (``registration._scan_sql``); the tests hold both
+    to it."""
+    if valid_until is not None and valid_until <= at:
+        return RefusalReason.EXPIRED
+    if revoked_at is not None and revoked_at <= at:
+        return RefusalReason.REVOKED
+    if direction == Direction.OUT and status in CONFINED_STATUSES:
+        return RefusalReason.STATUS
+    return None
 
 
 # The pass and what the guard's screen shows of its holder (masked numbers, community) in one

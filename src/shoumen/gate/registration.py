@@ -33,7 +33,15 @@ from .models import (
     Refusal,
     RefusalReason,
 )
-from .passes import PASS_SELECT, Refused, check_pass, db_datetime, pass_from_row, qr_digest
+from .passes import (
+    PASS_SELECT,
+    Refused,
+    check_pass,
+    db_datetime,
+    pass_from_row,
+    qr_digest,
+    refusal_reason,
+)
 
 # --- Registration ----------------------------------------------------------------------------
 
@@ -120,7 +128,7 @@ def validate_input(*, uuid, direction, at, temperature, sources, visitor_prefix=
             parsed[name] = parse()
         except ValidationError as exc:
             errors.update(exc.message_dict)
-    if direction not in _DIRECTIONS:
+    if not (isinstance(direction, str) and direction in _DIRECTIONS):
         errors["direction"] = [_("Direction must be “in” or “out”.")]
     if sum(bool(x) for x in sources) != 1:
         errors["non_field_errors"] = [_("Scan a pass, pick a person or register a visitor — "
@@ -194,6 +202,8 @@ def register(*, checkpoint: Checkpoint, actor, direction: str, temperature, qr_t
     except Refused as refused:
         return _store_refusal(refused, uid=uid, checkpoint=checkpoint, actor=actor,
                               direction=direction, at=at)
+    if Refusal.objects.filter(uuid=uid).exists():  # logged as a refusal before: stays one
+        return _existing(uid)
     # One insert needs no transaction of its own (a savepoint, though, if the caller has one:
     # the unique violation of a retried uuid must not break the caller's transaction).
     alone = not (visitor or fever or connection.in_atomic_block)
@@ -250,7 +260,7 @@ def register_as_device(token: str, *, checkpoint_id: int, direction, temperature
 def _store_scan(qr_text: str, *, uid, checkpoint_id: int, direction, at, temperature,
                 site_id=None, guard_id=None, device_id=None, token=None) -> Outcome | None:
     """The common scan on PostgreSQL, in one statement: find the pass by its text's digest
-    and store the entry if the pass admits its holder (:func:`passes.judge`'s rule) and the
+    and store the entry if the pass admits its holder (:func:`passes.refusal_reason`) and the
     uuid is new. The site, guard and device are given, or (``token``: a device token's
     digest) those of the live device of this checkpoint holding it. Returns the outcome, or
     None when nothing was stored: the general path then finds out why and answers."""
@@ -279,10 +289,10 @@ def _store_scan(qr_text: str, *, uid, checkpoint_id: int, direction, at, tempera
 @functools.cache
 def _scan_sql(*, as_device: bool) -> str:
     """The pass (passes.PASS_SELECT) and, if it admits its holder, the new entry's id, site,
-    guard and device. The admission rule is passes.judge's: in date, not revoked by then,
-    not kept at home going out. ``as_device``: the site, guard and device are those of the
-    live device holding the token (services.LIVE_DEVICE) at this checkpoint, and without one
-    nothing is stored."""
+    guard and device. The admission rule is passes.refusal_reason's: in date, not revoked by
+    then, not kept at home going out; and a uuid logged as a refusal stays one.
+    ``as_device``: the site, guard and device are those of the live device holding the token
+    (services.LIVE_DEVICE) at this checkpoint, and without one nothing is stored."""
     from .services import LIVE_DEVICE
 
     if as_device:
@@ -308,6 +318,7 @@ def _scan_sql(*, as_device: bool) -> str:
         WHERE p.valid_until > %(at)s::timestamptz
           AND (p.revoked_at IS NULL OR p.revoked_at > %(at)s::timestamptz)
           AND NOT (%(direction)s::varchar = 'out' AND p.status = ANY(%(confined)s::varchar[]))
+          AND NOT EXISTS (SELECT 1 FROM gate_refusal r WHERE r.uuid = %(uuid)s::uuid)
         ON CONFLICT (uuid) DO NOTHING
         RETURNING id, site_id, guard_id, device_id
     )
@@ -505,10 +516,8 @@ class _Holder:
     revoked_at: datetime | None = None
 
     def admits(self, direction: str, at: datetime) -> bool:
-        if self.pass_id is not None and not (
-                self.valid_until > at and (self.revoked_at is None or self.revoked_at > at)):
-            return False
-        return not (direction == Direction.OUT and self.status in CONFINED_STATUSES)
+        return refusal_reason(valid_until=self.valid_until, revoked_at=self.revoked_at,
+                              status=self.status, direction=direction, at=at) is None
 
 
 def _holders(ready) -> tuple[dict[str, _Holder], dict[int, _Holder]]:

@@ -93,6 +93,7 @@ class ContactPages(PageNumberPagination):
     """The contacts of a search, a page at a time (``page``, ``page_size`` up to 500): a
     station at rush hour gives a case over a thousand second-degree contacts."""
 
+    page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
 

@@ -1,5 +1,6 @@
 """``shoumen bench``: run the benchmarks and print Markdown rows for docs/benchmarks.md."""
 
+import os
 import platform
 from datetime import datetime
 
@@ -63,8 +64,17 @@ class Command(BaseCommand):
             cursor.execute("SELECT version()" if connection.vendor == "postgresql"
                            else "SELECT 'SQLite ' || sqlite_version()")
             db_version = cursor.fetchone()[0].split(" on ")[0]
+            if connection.vendor == "postgresql":
+                # What decides the gate's figures most, after the cores (docs/running.md).
+                cursor.execute("SELECT name, setting, unit FROM pg_settings WHERE name IN "
+                               "('shared_buffers', 'max_wal_size', 'synchronous_commit') "
+                               "ORDER BY name")
+                db_version += " (" + ", ".join(
+                    f"{name} {_size(setting, unit)}" for name, setting, unit in cursor.fetchall()
+                ) + ")"
         self.stdout.write(f"Run {datetime.now():%Y-%m-%d %H:%M}, {platform.node()}, "
-                          f"{platform.processor() or platform.machine()}, {db_version}\n")
+                          f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+                          f"{db_version}\n")
         rows_out = []
         for name in which:
             if name not in runners:
@@ -80,3 +90,11 @@ class Command(BaseCommand):
         self.stdout.write("|---|---|---|---|---|---|")
         for row in rows_out:
             self.stdout.write(row)
+
+
+def _size(setting: str, unit: str | None) -> str:
+    """A pg_settings value with its unit, memory in MB (shared_buffers is in 8 kB pages)."""
+    if unit in ("8kB", "MB", "kB"):
+        megabytes = int(setting) * {"8kB": 8 / 1024, "kB": 1 / 1024, "MB": 1}[unit]
+        return f"{megabytes:,.0f} MB"
+    return setting
