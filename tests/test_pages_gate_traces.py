@@ -212,3 +212,23 @@ def test_movements_panel_is_empty_for_users_who_may_not_trace(outbreak, login):
     # The volunteer sees the person (people.view) but may not trace them.
     assert login(outbreak.volunteer).get(url("person-movements", outbreak.case)).content == b""
     assert login(outbreak.grid_worker).get(url("person-movements", outbreak.case)).content == b""
+
+
+@pytest.mark.parametrize("seconds,shown,chinese", [
+    (20, "under a minute", "不到1分钟"), (40 * 60, "40 min", "40分钟"),
+    (2 * 3600 + 5 * 60 + 10, "2 h 5 min", "2小时5分钟")])
+def test_the_time_between_an_entry_and_its_other_half(seconds, shown, chinese):
+    from datetime import UTC, datetime
+
+    from django.utils import translation
+
+    from shoumen.gate.models import Entry
+    from shoumen.gate.traces import TraceEntry
+
+    out = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    item = TraceEntry(entry=Entry(at=out), partner=Entry(at=out + timedelta(seconds=seconds)))
+    with translation.override("en"):
+        assert item.time_between == shown
+    with translation.override("zh-hans"):
+        assert item.time_between == chinese
+    assert TraceEntry(entry=Entry(at=out)).time_between == ""

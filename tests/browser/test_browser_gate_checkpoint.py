@@ -107,6 +107,11 @@ def test_guard_scans_a_pass_and_the_entry_is_stored(page, gate):
     assert "李四" in recent and "36.5" in recent
     assert queue_length(page) == 0
 
+    # Refused by the server: the reason in the guard's language, no developer's detail.
+    scan(page, tampered(gate.passes[0].qr_text), verdict="refused")
+    reason = page.inner_text("#gate-card-reason")
+    assert str(RefusalReason.BAD_SIGNATURE.label) in reason and "signature" not in reason
+
 
 def test_offline_three_entries_queue_then_sync_once(page, gate):
     passes.revoke_pass(gate.passes[2], actor=gate.world.worker_a, reason="遗失")
@@ -121,6 +126,7 @@ def test_offline_three_entries_queue_then_sync_once(page, gate):
         assert "离线" in page.inner_text("#gate-card-how")  # checked offline (zh-CN browser)
         confirm(page, "36.6")
         page.wait_for_function(f"document.getElementById('gate-queue').dataset.count === '{n}'")
+    assert page.locator("#gate-alerts .alert-info").count() == 1  # "kept on this phone", once
 
     # Refused on the phone, with its own reason; nothing queued for them.
     scan(page, tampered(gate.passes[0].qr_text), verdict="refused")
@@ -158,6 +164,7 @@ def test_offline_three_entries_queue_then_sync_once(page, gate):
     page.click("#gate-sync")
     page.wait_for_function("document.getElementById('gate-queue').dataset.count === '0'")
     page.wait_for_function("document.querySelectorAll('#gate-recent li[data-state=synced]').length === 3")
+    assert page.locator("#gate-alerts .alert-info").count() == 0  # no longer kept on the phone
     assert uploads[-1] == {"stored": 0, "duplicate": 3, "refused": 0, "invalid": 0}
     assert Entry.objects.count() == 3
     assert set(Entry.objects.values_list("person__name", flat=True)) == {"李四", "王五", "赵六"}

@@ -13,6 +13,7 @@ from itertools import groupby
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shoumen.people.models import Person
 
@@ -44,9 +45,18 @@ class TraceEntry:
                                              == timezone.localtime(self.entry.at).date())
 
     @property
-    def hours_minutes(self) -> tuple[int, int] | None:
-        minutes = self.minutes_between
-        return None if minutes is None else divmod(minutes, 60)
+    def time_between(self) -> str:
+        """How long between the two halves, as the trace shows it ("2 h 5 min", "40 min")."""
+        seconds = None if self.partner is None else abs((self.partner.at - self.entry.at)
+                                                        .total_seconds())
+        if seconds is None:
+            return ""
+        if seconds < 60:
+            return _("under a minute")
+        hours, minutes = divmod(round(seconds / 60), 60)
+        if not hours:
+            return _("%(m)s min") % {"m": minutes}
+        return _("%(h)s h %(m)s min") % {"h": hours, "m": minutes}
 
 
 @dataclass

@@ -82,11 +82,18 @@
     var box = $("gate-alerts");
     var alert = el("div", {className: "alert alert-" + (kind || "info") + " py-2", role: "alert",
                            text: message});
+    unflash(message);  // the same news once, the newest
     box.prepend(alert);
     while (box.children.length > 3) box.lastChild.remove();
     if (kind === "success" || kind === "info") {
       setTimeout(function () { alert.remove(); }, 8000);
     }
+  }
+
+  function unflash(message) {
+    Array.prototype.slice.call($("gate-alerts").children).forEach(function (old) {
+      if (old.textContent === message) old.remove();
+    });
   }
 
   function showDevice(message, canRegister) {
@@ -343,6 +350,8 @@
     return [person.community, person.status_display, person.phone_masked].filter(Boolean);
   }
 
+  var TECHNICAL_REASONS = {malformed: true, unknown_key: true, bad_signature: true};
+
   function fromServerCheck(data) {
     var person = data.person || null;
     var lines = person ? personLines(person) : [];
@@ -354,7 +363,9 @@
       verdict: data.ok ? "ok" : "refused",
       reason: data.ok ? "" : data.reason,
       message: data.ok ? "" : (data.message || config.reasons[data.reason] || data.reason),
-      detail: data.detail || "",
+      // A decoding or signature failure's detail is for developers (and in English): the
+      // reason already says what the guard needs. Dates, revocation notes and statuses stay.
+      detail: TECHNICAL_REASONS[data.reason] ? "" : (data.detail || ""),
       name: person ? person.name : "",
       idMasked: person ? person.id_number_masked : "",
       lines: lines,
@@ -718,6 +729,7 @@
       badge.dataset.count = String(counts.pending);
       badge.className = "badge fs-6 " + (counts.pending ? "text-bg-warning" : "text-bg-primary");
       show($("gate-sync"), counts.pending > 0);
+      if (!counts.pending) unflash(S.queued_message);  // "kept on this phone" is no longer true
       return counts.invalid ? store.invalid(CP) : [];
     }).then(function (invalid) {
       var box = $("gate-invalid");
