@@ -232,3 +232,24 @@ def test_the_time_between_an_entry_and_its_other_half(seconds, shown, chinese):
     with translation.override("zh-hans"):
         assert item.time_between == chinese
     assert TraceEntry(entry=Entry(at=out)).time_between == ""
+
+
+def test_the_graph_keeps_places_for_the_second_degree(outbreak, login):
+    """More first-degree contacts than places: the most exposed are drawn with the people they
+    link, instead of first-degree contacts only."""
+    from shoumen.gate.contacts import contact_params, find_contacts
+    from shoumen.gate.views.traces import _graph
+
+    w = outbreak
+    at = timezone.now() - timedelta(days=1)
+    add_entry(w.normal_1, w.gate_a, w.case.entries.get().at + timedelta(minutes=3))  # most exposed
+    add_entry(w.normal_1, w.lobby_1, at)
+    later = factories.person(w.worker_a, w.community_a, "二级")
+    add_entry(later, w.lobby_2, at + timedelta(minutes=20))
+    result = find_contacts(w.case, contact_params(degree=2))
+    graph = _graph(result, limit=3)
+    assert [n["degree"] for n in graph["nodes"]] == [0, 1, 2]
+    assert [n["id"] for n in graph["nodes"]][1:] == [str(w.normal_1.pk), str(later.pk)]
+    assert graph["hidden"] == 4
+    everyone = _graph(result, limit=100)  # room for all: every first-degree contact too
+    assert sorted(n["degree"] for n in everyone["nodes"]) == [0, 1, 1, 1, 1, 1, 2]

@@ -96,6 +96,8 @@ def test_guard_scans_a_pass_and_the_entry_is_stored(page, gate):
     scan(page, gate.passes[0].qr_text)
     assert page.inner_text("#gate-card-name") == "李四"
     assert gate.residents[0].id_number_masked in page.inner_text("#gate-card-id")
+    assert str(gate.passes[0].valid_until.year) in page.inner_text("#gate-card-more")
+    assert page.get_attribute("#gate-temp-input", "placeholder")  # the free field says what it is
     confirm(page, "36.5")
 
     page.wait_for_selector("#gate-recent li[data-state=synced]")

@@ -144,13 +144,21 @@ def _graph(result: ContactResult, limit: int = GRAPH_NODE_LIMIT) -> dict:
 
     nodes = [node(result.case, 0)]
     links = []
-    first = sorted(result.of_degree(1), key=lambda c: -c.exposure_count)[:limit - 1]
-    drawn = {c.person.pk for c in first}
-    for c in first:
+    first_degree = sorted(result.of_degree(1), key=lambda c: -c.exposure_count)
+    second_degree = result.of_degree(2)
+    # With a second degree, a third of the places are kept for it: the graph is there to
+    # show who links whom, and a busy case has more first-degree contacts than places.
+    budget = max(1, (limit - 1) * 2 // 3) if second_degree else limit - 1
+    drawn = {c.person.pk for c in first_degree[:budget]}
+
+    def add_first(c):
         nodes.append(node(c.person, 1, c))
         links.append({"source": str(result.case.pk), "target": str(c.person.pk),
                       "value": c.exposure_count, "site": c.first_exposure.site_name})
-    for c in result.of_degree(2):
+
+    for c in first_degree[:budget]:
+        add_first(c)
+    for c in second_degree:
         via = [v.pk for v in c.via if v.pk in drawn]
         if len(nodes) >= limit:
             break
@@ -161,6 +169,8 @@ def _graph(result: ContactResult, limit: int = GRAPH_NODE_LIMIT) -> dict:
             exposures = [x for x in c.exposures if x.linked_person_id == v]
             links.append({"source": str(v), "target": str(c.person.pk),
                           "value": len(exposures), "site": exposures[0].site_name})
+    for c in first_degree[budget:budget + limit - len(nodes)]:  # places left over
+        add_first(c)
     return {
         "nodes": nodes, "links": links, "hidden": len(result.contacts) + 1 - len(nodes),
         "labels": {"0": _("Case"), "1": _("First degree"), "2": _("Second degree"),

@@ -63,6 +63,13 @@
     }
   }
 
+  function formatDate(value) {  // a pass's validity: the year matters near its end
+    var options = {year: "numeric", month: "2-digit", day: "2-digit"};
+    try { return new Date(value).toLocaleDateString(config.language, options); } catch (e) {
+      return new Date(value).toLocaleDateString(undefined, options);
+    }
+  }
+
   function newUuid() {
     // RFC 9562 version 7: 48 bits of Unix time in milliseconds, then random bits. Entries'
     // uuids then grow with time, so the server's unique index takes them at its end instead
@@ -357,7 +364,7 @@
     var lines = person ? personLines(person) : [];
     if (data.pass && data.pass.number) lines.push(fmt(S.pass_number, {n: data.pass.number}));
     if (data.pass && data.pass.valid_until) {
-      lines.push(fmt(S.valid_until, {date: formatTime(data.pass.valid_until, true)}));
+      lines.push(fmt(S.valid_until, {date: formatDate(data.pass.valid_until)}));
     }
     return {
       verdict: data.ok ? "ok" : "refused",
@@ -387,7 +394,7 @@
                               direction: dir}).then(function (result) {
       var claims = result.claims;
       var lines = claims ? [fmt(S.pass_number, {n: claims.number}),
-                            fmt(S.valid_until, {date: formatTime(claims.expiresAt, true)})] : [];
+                            fmt(S.valid_until, {date: formatDate(claims.expiresAt)})] : [];
       return {
         verdict: result.ok ? "ok" : "refused",
         reason: result.ok ? "" : result.reason,
