@@ -317,3 +317,16 @@ def test_the_admission_rule_is_the_same_on_every_path(gate, way, case, admitted)
                                    actor=gate.guard, allowed_checkpoints=Checkpoint.objects.all())
         assert result.status == ("stored" if admitted else "refused")
     assert Entry.objects.exists() is admitted
+
+
+def test_a_refusals_detail_is_stored_in_the_guards_language(gate):
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        out = register(checkpoint=gate.gate_a, actor=gate.guard, direction="in",
+                       temperature="36.5", qr_text="SM1:garbage")
+    assert (out.refusal.reason, out.refusal.detail) == ("malformed", "不是Base45编码")
+    with translation.override("en"):
+        out = register(checkpoint=gate.gate_a, actor=gate.guard, direction="in",
+                       temperature="36.5", qr_text="SM1:garbage")
+    assert out.refusal.detail == "not Base45"

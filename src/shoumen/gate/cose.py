@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
+from django.utils.translation import gettext as _
 
 PREFIX = "SM1:"
 ISSUER = "shoumen"
@@ -44,7 +45,8 @@ _MAX_MESSAGE_BYTES = 4096
 
 class PassError(Exception):
     """The text is not a valid pass; ``reason`` is a :class:`~shoumen.gate.models.RefusalReason`
-    value and ``detail`` says what exactly was wrong."""
+    value and ``detail`` says what exactly was wrong (in the active language: it is stored
+    with the refusal and shown to the community's staff)."""
 
     def __init__(self, reason: str, detail: str = ""):
         super().__init__(f"{reason}: {detail}")
@@ -100,30 +102,31 @@ def sign(*, private_key: ec.EllipticCurvePrivateKey, number: str, community_code
 def _unwrap(text: str) -> tuple[bytes, dict, bytes, bytes]:
     text = (text or "").strip()
     if not text.startswith(PREFIX):
-        raise PassError("malformed", "missing SM1: prefix")
+        raise PassError("malformed", _("missing SM1: prefix"))
     try:
         compressed = base45.b45decode(text[len(PREFIX):])
     except (ValueError, KeyError) as exc:
-        raise PassError("malformed", "not Base45") from exc
+        raise PassError("malformed", _("not Base45")) from exc
     try:
         # Bounded: a pass is a few hundred bytes, a crafted "zip bomb" QR must not cost memory.
         message = cbor2.loads(zlib.decompressobj().decompress(compressed, _MAX_MESSAGE_BYTES))
     except (zlib.error, cbor2.CBORDecodeError, ValueError) as exc:
-        raise PassError("malformed", "not a compressed COSE message") from exc
+        raise PassError("malformed", _("not a compressed COSE message")) from exc
     if isinstance(message, cbor2.CBORTag):
         if message.tag != COSE_SIGN1_TAG:
-            raise PassError("malformed", f"CBOR tag {message.tag} is not COSE_Sign1")
+            raise PassError("malformed", _("CBOR tag %(tag)s is not COSE_Sign1")
+                            % {"tag": message.tag})
         message = message.value
     if not (isinstance(message, list | tuple) and len(message) == 4
             and all(isinstance(message[i], bytes) for i in (0, 2, 3))):
-        raise PassError("malformed", "not a COSE_Sign1 structure")
+        raise PassError("malformed", _("not a COSE_Sign1 structure"))
     protected_bytes, _unprotected, payload, signature = message
     try:
         protected = cbor2.loads(protected_bytes) if protected_bytes else {}
     except (cbor2.CBORDecodeError, ValueError) as exc:
-        raise PassError("malformed", "unreadable protected header") from exc
+        raise PassError("malformed", _("unreadable protected header")) from exc
     if not isinstance(protected, Mapping) or protected.get(HEADER_ALG) != ALG_ES256:
-        raise PassError("malformed", "algorithm is not ES256")
+        raise PassError("malformed", _("algorithm is not ES256"))
     return protected_bytes, protected, payload, signature
 
 
@@ -139,15 +142,15 @@ def verify(text: str, public_keys: dict[str, ec.EllipticCurvePublicKey],
     kid = protected.get(HEADER_KID)
     key = public_keys.get(kid_text(kid)) if isinstance(kid, bytes) else None
     if key is None:
-        raise PassError("unknown_key", "signed by an unknown key")
+        raise PassError("unknown_key", _("signed by an unknown key"))
     if len(signature) != 64:
-        raise PassError("bad_signature", "signature has the wrong length")
+        raise PassError("bad_signature", _("signature has the wrong length"))
     der = encode_dss_signature(int.from_bytes(signature[:32], "big"),
                                int.from_bytes(signature[32:], "big"))
     try:
         key.verify(der, _sig_structure(protected_bytes, payload), ec.ECDSA(hashes.SHA256()))
     except InvalidSignature as exc:
-        raise PassError("bad_signature", "signature does not match the contents") from exc
+        raise PassError("bad_signature", _("signature does not match the contents")) from exc
     try:
         claims = cbor2.loads(payload)
         if not isinstance(claims, Mapping):
@@ -159,9 +162,9 @@ def verify(text: str, public_keys: dict[str, ec.EllipticCurvePublicKey],
         issued = datetime.fromtimestamp(int(claims[CLAIM_IAT]), UTC)
         expires = datetime.fromtimestamp(int(claims[CLAIM_EXP]), UTC)
     except (cbor2.CBORDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise PassError("malformed", "claims are incomplete") from exc
+        raise PassError("malformed", _("claims are incomplete")) from exc
     now = now or datetime.now(UTC)
     if expires <= now:
-        raise PassError("expired", f"expired {expires:%Y-%m-%d}")
+        raise PassError("expired", _("expired %(date)s") % {"date": f"{expires:%Y-%m-%d}"})
     return PassClaims(number=number, community_code=community, holder=holder,
                       issued_at=issued, expires_at=expires, kid=kid_text(kid))

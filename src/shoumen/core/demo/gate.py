@@ -28,6 +28,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from shoumen.core import bulk
 from shoumen.gate.models import ENTRY_ROW_FIELDS
@@ -100,7 +101,7 @@ def add_office_buildings(seed: int) -> tuple[int, int]:
     rng = random.Random(f"shoumen-buildings:{seed}")
     buildings, taken = [], set()
     for subdistrict in sorted(by_subdistrict):
-        for _ in range(rng.randint(3, 8)):
+        for _building in range(rng.randint(3, 8)):
             community = rng.choice(by_subdistrict[subdistrict])
             name = rng.choice(_PLACE_WORDS) + rng.choice(_BUILDING_SUFFIXES)
             if (community.pk, name) in taken:
@@ -535,11 +536,11 @@ def _refusals(seed: int, where: Checkpoints, *, now: datetime, count: int) -> st
         else:
             person = None
             number, checkpoint, direction = "", rng.choice(gates), rng.choice(("in", "out"))
-            reason, detail = rng.choice((
-                (RefusalReason.MALFORMED, "not a Shoumen pass"),
-                (RefusalReason.MALFORMED, "not a Shoumen pass"),
-                (RefusalReason.BAD_SIGNATURE, "signature does not match"),
-                (RefusalReason.UNKNOWN_KEY, "signed by an unknown key")))
+            reason, detail = rng.choice((  # as gate.cose words them, in the site's language
+                (RefusalReason.MALFORMED, _("not a compressed COSE message")),
+                (RefusalReason.MALFORMED, _("missing SM1: prefix")),
+                (RefusalReason.BAD_SIGNATURE, _("signature does not match the contents")),
+                (RefusalReason.UNKNOWN_KEY, _("signed by an unknown key"))))
         rows.append((uuid_mod.UUID(int=rng.getrandbits(128), version=4), checkpoint, at,
                      direction, reason, detail, number, person, where.guard.get(checkpoint), at))
     bulk.insert_rows(Refusal, rows, returning_ids=False,
