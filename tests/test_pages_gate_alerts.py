@@ -1,6 +1,7 @@
 """Fever alert pages (list open first, detail with the follow-up form, forward-only steps)
 and the refusals log. Scoped: another community's alert is a 404; people are masked."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -142,3 +143,19 @@ def test_refusals_log_scoped_and_filtered(gate, login, refusal):
     assert refusal.pass_number not in client.get(
         REFUSALS, {"node": gate.community_b.pk}).content.decode()
     assert login(gate.volunteer).get(REFUSALS).status_code == 403
+
+
+def test_open_alerts_show_in_the_navigation_of_those_who_follow_them_up(gate, login, alert):
+    def badge(user):
+        response = login(user).get(reverse("home"))
+        assert response.status_code == 200
+        body = response.content.decode()
+        found = re.search(r'data-badge[^>]*>(?:<span[^>]*>[^<]*</span>)?(\d+)</span>', body)
+        return int(found.group(1)) if found else None
+
+    enter(gate, "37.9", at=timezone.now() - timedelta(hours=1))
+    assert badge(gate.worker_a) == 2  # their community's two open alerts
+    assert badge(gate.worker_b) is None  # another community's: nothing waits for them
+    assert badge(gate.guard) is None  # guards do not follow alerts up
+    services.follow_up(alert, actor=gate.worker_a, stage=FeverStage.CLEARED)
+    assert badge(gate.worker_a) == 1

@@ -6,6 +6,7 @@ Later apps add their module here; the nav, the home page and tests all read this
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from .scoping import scope_for
@@ -18,6 +19,16 @@ class Module:
     url_name: str
     capability: str | None  # None: superusers only
     icon: str = ""
+    # Something waiting for the user, counted beside the label (e.g. open fever alerts): the
+    # dotted path of a function(user) -> int, asked only of users with ``badge_capability``.
+    badge: str = ""
+    badge_capability: str = ""
+    badge_label: str = ""
+
+    def badge_count(self, user) -> int:
+        if not self.badge or not scope_for(user).can(self.badge_capability):
+            return 0
+        return import_string(self.badge)(user)
 
     @property
     def url(self) -> str | None:
@@ -30,7 +41,9 @@ class Module:
 
 MODULES = [
     Module("people", _("People"), "people:list", "people.view"),
-    Module("gate", _("Gate"), "gate:home", "gate.view"),
+    Module("gate", _("Gate"), "gate:home", "gate.view",
+           badge="shoumen.gate.views.checkpoints.open_alert_count", badge_capability="gate.alerts",
+           badge_label=_("open fever alerts")),
     Module("places", _("Jurisdictions & places"), "geo:node-list", "geo.view"),
     Module("enterprises", _("Enterprises"), "resumption:enterprise-list", "enterprises.view"),
     Module("ledgers", _("Ledgers"), "ledgers:jobs", "people.export"),
