@@ -32,6 +32,22 @@ def world(db):
     return World()
 
 
+@pytest.fixture
+def resident(world):
+    """A resident of 甲社区's first grid (the pass tests' holder)."""
+    from tests import factories
+
+    return factories.person(world.worker_a, world.grid_a1, "欧阳小明")
+
+
+@pytest.fixture
+def issued(world, resident):
+    """The resident's pass, issued by 甲社区's worker."""
+    from shoumen.gate import passes
+
+    return passes.issue_pass(resident, actor=world.worker_a)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_pass_keys():
     """Each test's database has its own signing keys and checkpoints (whose ids a rolled-back

@@ -25,16 +25,6 @@ def api(user) -> APIClient:
 
 
 @pytest.fixture
-def resident(world):
-    return factories.person(world.worker_a, world.grid_a1, "欧阳小明")
-
-
-@pytest.fixture
-def issued(world, resident):
-    return passes.issue_pass(resident, actor=world.worker_a)
-
-
-@pytest.fixture
 def other(world):
     return passes.issue_pass(factories.person(world.worker_b, world.community_b, "赵六"),
                              actor=world.worker_b)

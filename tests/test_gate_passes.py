@@ -36,16 +36,6 @@ def _english():
         yield
 
 
-@pytest.fixture
-def resident(world):
-    return factories.person(world.worker_a, world.grid_a1, "欧阳小明")
-
-
-@pytest.fixture
-def issued(world, resident):
-    return passes.issue_pass(resident, actor=world.worker_a)
-
-
 def unwrap(text: str):
     """The COSE_Sign1 array of a pass: [protected, unprotected, payload, signature]."""
     message = cbor2.loads(zlib.decompress(base45.b45decode(text.removeprefix(cose.PREFIX))))

@@ -18,16 +18,6 @@ from tests import factories
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture
-def resident(world):
-    return factories.person(world.worker_a, world.grid_a1, "欧阳小明")
-
-
-@pytest.fixture
-def issued(world, resident):
-    return passes.issue_pass(resident, actor=world.worker_a)
-
-
 def panel_url(person):
     return reverse("gate:person-pass", args=[person.pk])
 
