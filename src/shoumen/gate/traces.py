@@ -34,10 +34,15 @@ class TraceEntry:
     partner_is_later: bool = False
 
     @property
-    def minutes_between(self) -> int | None:
+    def seconds_between(self) -> float | None:
         if self.partner is None:
             return None
-        return round(abs((self.partner.at - self.entry.at).total_seconds()) / 60)
+        return abs((self.partner.at - self.entry.at).total_seconds())
+
+    @property
+    def minutes_between(self) -> int | None:
+        seconds = self.seconds_between
+        return None if seconds is None else round(seconds / 60)
 
     @property
     def partner_same_day(self) -> bool:
@@ -47,13 +52,12 @@ class TraceEntry:
     @property
     def time_between(self) -> str:
         """How long between the two halves, as the trace shows it ("2 h 5 min", "40 min")."""
-        seconds = None if self.partner is None else abs((self.partner.at - self.entry.at)
-                                                        .total_seconds())
+        seconds = self.seconds_between
         if seconds is None:
             return ""
         if seconds < 60:
             return _("under a minute")
-        hours, minutes = divmod(round(seconds / 60), 60)
+        hours, minutes = divmod(self.minutes_between, 60)
         if not hours:
             return _("%(m)s min") % {"m": minutes}
         return _("%(h)s h %(m)s min") % {"h": hours, "m": minutes}
