@@ -12,10 +12,17 @@ import cbor2
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from shoumen.gate import cose, keys, passes, services
-from shoumen.gate.models import CheckpointDevice, Entry, FeverAlert, Refusal, RefusalReason
+from shoumen.gate.models import (
+    CheckpointDevice,
+    DeviceRevocation,
+    Entry,
+    FeverAlert,
+    Refusal,
+    RefusalReason,
+)
 from shoumen.people import fake
 from shoumen.people.models import PersonStatus
 from shoumen.people.services import change_status
@@ -276,6 +283,21 @@ def test_revoked_phone_is_told_and_registers_again(page, gate):
     page.wait_for_function("document.getElementById('gate-queue').dataset.count === '0'")
     second = CheckpointDevice.objects.exclude(pk=first.pk).get()
     assert Entry.objects.get().device == second
+
+
+def test_phone_of_an_unassigned_guard_says_why_it_stopped(page, gate):
+    """The guard is taken off the checkpoint while the page is open: the next scan meets the
+    device's 401, the page shows the server's reason and keeps the entry."""
+    open_page(page, gate)
+    services.set_guards(gate.checkpoint, [], actor=gate.world.worker_a)
+
+    scan(page, gate.passes[0].qr_text)
+    confirm(page, "36.5")
+    page.wait_for_selector("#gate-device:not(.d-none)")
+    with translation.override("zh-hans"):
+        reason = str(DeviceRevocation.NOT_A_GUARD.label)
+    assert reason in page.inner_text("#gate-device-message")
+    assert queue_length(page) == 1 and Entry.objects.count() == 0
 
 
 def test_page_reloads_offline_from_the_service_worker(page, gate):

@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_SCHEDULE = [
     # Movement records past RETENTION_DAYS go in the quietest hour.
     ("shoumen.gate.tasks.delete_expired_entries", "03:00"),
+    # Devices whose guard lost the right to register there, if a change bypassed the signals.
+    ("shoumen.gate.tasks.retire_unguarded_devices", "03:15"),
     # A new pass-signing key once the current one is PASS_KEY_ROTATION_DAYS old.
     ("shoumen.gate.tasks.rotate_pass_keys", "03:30"),
 ]

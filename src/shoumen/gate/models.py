@@ -59,10 +59,22 @@ class Checkpoint(AuditedModel):
         return self.place.jurisdiction
 
 
+class DeviceRevocation(models.TextChoices):
+    """Why a checkpoint device stopped working: revoked by staff, or ended by the platform
+    the moment its guard could no longer register at its checkpoint."""
+
+    BY_STAFF = "by_staff", _("revoked by the community staff")
+    ACCOUNT_INACTIVE = "account_inactive", _("the guard's account was deactivated")
+    CHECKPOINT_CLOSED = "checkpoint_closed", _("the checkpoint is no longer in use")
+    NOT_A_GUARD = "not_a_guard", _("the guard is no longer assigned to this checkpoint")
+    NO_ROLE_HERE = "no_role_here", _("the guard no longer holds a guard role here")
+
+
 class CheckpointDevice(AuditedModel):
     """A guard's phone registered to one checkpoint. Its bearer token (shown once, stored
     here only as a SHA-256 digest) lets it read the pass keys and lists and write entries for
-    this checkpoint and no other, until revoked."""
+    this checkpoint and no other, until revoked — by staff, or by the platform as soon as the
+    person who registered it may no longer register there (:attr:`revoked_reason`)."""
 
     checkpoint = models.ForeignKey(Checkpoint, verbose_name=_("checkpoint"),
                                    on_delete=models.CASCADE, related_name="devices")
@@ -73,6 +85,8 @@ class CheckpointDevice(AuditedModel):
     created_at = models.DateTimeField(_("registered"), auto_now_add=True)
     last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_reason = models.CharField(_("why revoked"), max_length=20, blank=True,
+                                      choices=DeviceRevocation.choices)
 
     objects = ScopedQuerySet.as_manager()
     scope_capability = "gate.manage"

@@ -28,6 +28,7 @@ from shoumen.core.scoping import scope_for, subtree_q
 from .models import (
     Checkpoint,
     CheckpointDevice,
+    DeviceRevocation,
     Entry,
     FeverAlert,
     FeverFollowUp,
@@ -186,9 +187,78 @@ def revoke_device(device: CheckpointDevice, *, actor) -> CheckpointDevice:
     Needs ``gate.manage`` at the checkpoint; revoking twice keeps the first time."""
     _require(actor, device.checkpoint, "gate.manage")
     if device.revoked_at is None:
-        device.revoked_at = timezone.now()
-        device.save(update_fields=["revoked_at"])
+        _end(device, DeviceRevocation.BY_STAFF)
     return device
+
+
+def _end(device: CheckpointDevice, reason: DeviceRevocation) -> None:
+    """Revoke ``device`` for ``reason`` (an audited update of the device)."""
+    device.revoked_at = timezone.now()
+    device.revoked_reason = reason
+    device.save(update_fields=["revoked_at", "revoked_reason"])
+
+
+def _why_unguarded(device: CheckpointDevice, user) -> DeviceRevocation | None:
+    """Why the person who registered ``device`` may no longer register at its checkpoint
+    (``user`` is that person, freshly loaded), or None while they still may."""
+    if not user.is_active:
+        return DeviceRevocation.ACCOUNT_INACTIVE
+    if not device.checkpoint.active:
+        return DeviceRevocation.CHECKPOINT_CLOSED
+    if registrable_checkpoints(user).filter(pk=device.checkpoint_id).exists():
+        return None
+    guards_it = device.checkpoint.guards.filter(pk=user.pk).exists()
+    if not guards_it and not scope_for(user).paths("gate.manage"):
+        return DeviceRevocation.NOT_A_GUARD
+    return DeviceRevocation.NO_ROLE_HERE
+
+
+@transaction.atomic
+def retire_unguarded_devices(*, users=None, checkpoints=None) -> list[CheckpointDevice]:
+    """Revoke every live device whose registering person may no longer register at its
+    checkpoint (:func:`registrable_checkpoints`): their role was removed or moved, they were
+    unassigned from the checkpoint, the checkpoint was closed, their account deactivated.
+
+    Limited to the devices registered by ``users`` and/or at ``checkpoints`` when given (the
+    signal handlers of :mod:`.signals` pass what changed); with neither, every live device is
+    checked (the daily sweep, which catches changes made around the signals). Each revocation
+    is an audited change of the device with its reason; returns the devices revoked.
+    """
+    devices = CheckpointDevice.objects.filter(revoked_at__isnull=True).select_related(
+        "checkpoint__place")
+    if users is not None:
+        devices = devices.filter(registered_by__in=[getattr(u, "pk", u) for u in users])
+    if checkpoints is not None:
+        devices = devices.filter(checkpoint__in=[getattr(c, "pk", c) for c in checkpoints])
+    fresh_users = {}  # loaded anew: a cached scope on a passed-in user may predate the change
+    ended = []
+    for device in devices:
+        user = fresh_users.get(device.registered_by_id)
+        if user is None:
+            user = fresh_users[device.registered_by_id] = get_user_model().objects.get(
+                pk=device.registered_by_id)
+        reason = _why_unguarded(device, user)
+        if reason is not None:
+            _end(device, reason)
+            ended.append(device)
+    return ended
+
+
+def revoked_device_message(token: str) -> str:
+    """What the checkpoint page tells the guard when ``token`` no longer works: why, if the
+    token was ours and revoked, and what to do."""
+    device = None
+    if token.startswith("smd_"):
+        device = (CheckpointDevice.objects.filter(token_digest=token_digest(token))
+                  .exclude(revoked_at=None).first())
+    if device is None:
+        return _("This phone's checkpoint token is unknown or was revoked: ask the community "
+                 "staff to register the phone again.")
+    return _("This phone stopped working at this checkpoint on %(date)s: %(reason)s. Ask the "
+             "community staff to register it again once you may guard here; entries stay on "
+             "the phone until then.") % {
+        "date": timezone.localtime(device.revoked_at).strftime("%Y-%m-%d %H:%M"),
+        "reason": DeviceRevocation(device.revoked_reason or DeviceRevocation.BY_STAFF).label}
 
 
 # A live device (not revoked, its checkpoint in use, its guard's account active) by the

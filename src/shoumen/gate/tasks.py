@@ -27,3 +27,14 @@ def rotate_pass_keys() -> str | None:
 
     key = rotate_if_due()
     return key.kid if key is not None else None
+
+
+@task()
+def retire_unguarded_devices() -> int:
+    """Revoke every device whose guard may no longer register at its checkpoint, for changes
+    the signal handlers could not see (see :func:`shoumen.gate.services.retire_unguarded_devices`);
+    returns how many were revoked."""
+    from .services import retire_unguarded_devices as retire
+
+    with acting_as(None):  # the audit rows name "system"
+        return len(retire())

@@ -14,7 +14,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from ..models import CheckpointDevice
-from ..services import device_for_token
+from ..services import device_for_token, revoked_device_message
 
 KEYWORD = "Device"
 # A device's last_seen_at is written at most this often per device and process: the hot path
@@ -38,10 +38,8 @@ class DeviceTokenAuthentication(authentication.BaseAuthentication):
         except UnicodeDecodeError:
             token = ""
         device = device_for_token(token)
-        if device is None or not device.registered_by.is_active:
-            raise exceptions.AuthenticationFailed(_(
-                "This phone's checkpoint token is unknown or was revoked: ask the community "
-                "staff to register the phone again."))
+        if device is None:
+            raise exceptions.AuthenticationFailed(revoked_device_message(token))
         _touch(device)
         return device.registered_by, device
 

@@ -141,7 +141,7 @@
     if (state.revoked && !options.session && !options.anonymous) {
       // A revoked phone must not go on writing under the guard's session: it keeps entries
       // until someone registers it again.
-      return Promise.resolve({status: 401, data: {detail: S.revoked}});
+      return Promise.resolve({status: 401, data: {detail: revokedMessage()}});
     }
     var usedToken = !!(state.token && !options.session && !options.anonymous);
     if (usedToken) {
@@ -155,7 +155,9 @@
     var timer = setTimeout(function () { if (controller) controller.abort(); }, options.timeout || 10000);
     return fetch(url, init).then(function (response) {
       return response.json().catch(function () { return null; }).then(function (data) {
-        if (response.status === 401 && usedToken) deviceRevoked();
+        if (response.status === 401 && usedToken) {
+          deviceRevoked(data && typeof data.detail === "string" ? data.detail : "");
+        }
         return {status: response.status, data: data};
       });
     }, function (error) {
@@ -168,6 +170,14 @@
   var TOKEN_KEY = "device:" + CP;
   var LOCAL_TOKEN_KEY = "shoumen.gate.device." + CP;
   var LOCAL_REVOKED_KEY = "shoumen.gate.revoked." + CP;
+  var LOCAL_REVOKED_WHY_KEY = "shoumen.gate.revoked-why." + CP;
+
+  /* Why the server stopped this phone (its 401 message), kept across reloads. */
+  function revokedMessage() {
+    try { return localStorage.getItem(LOCAL_REVOKED_WHY_KEY) || S.revoked; } catch (e) {
+      return S.revoked;
+    }
+  }
 
   function loadToken() {
     var fromLocal = null;
@@ -189,6 +199,7 @@
       if (device) {
         localStorage.setItem(LOCAL_TOKEN_KEY, device.token);
         localStorage.removeItem(LOCAL_REVOKED_KEY);
+        localStorage.removeItem(LOCAL_REVOKED_WHY_KEY);
       } else {
         localStorage.removeItem(LOCAL_TOKEN_KEY);
         localStorage.setItem(LOCAL_REVOKED_KEY, "1");
@@ -201,9 +212,12 @@
 
   /* The server no longer knows this phone's token: say so, offer to register again (never
      silently: whoever revoked it may have had a reason), keep every entry meanwhile. */
-  function deviceRevoked() {
+  function deviceRevoked(why) {
     saveToken(null);
-    showDevice(S.revoked, true);
+    try {
+      if (why) localStorage.setItem(LOCAL_REVOKED_WHY_KEY, why);
+    } catch (e) { /* private mode: this time only */ }
+    showDevice(why || revokedMessage(), true);
   }
 
   function registerDevice() {
@@ -232,7 +246,7 @@
   function ensureDevice() {
     if (state.token) return Promise.resolve(true);
     if (state.revoked) {
-      showDevice(S.revoked, true);
+      showDevice(revokedMessage(), true);
       return Promise.resolve(false);
     }
     return registerDevice();
