@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from shoumen.core import ids  # noqa: F401  (registers the ``<id:…>`` path converter)
 from shoumen.core import views as core_views
 
 urlpatterns = [

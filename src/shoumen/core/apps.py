@@ -10,6 +10,9 @@ class CoreConfig(AppConfig):
         from django.contrib import admin
 
         from . import audit  # noqa: F401  (connects the audit signal handlers)
+        from .ids import guard_related_lookups
+
+        guard_related_lookups()
 
         admin.site.site_header = _("Shoumen administration")
         admin.site.site_title = _("Shoumen administration")

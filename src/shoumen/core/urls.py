@@ -7,5 +7,5 @@ app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
     path("audit/", views.audit_list, name="audit-list"),
-    path("audit/<int:pk>/", views.audit_detail, name="audit-detail"),
+    path("audit/<id:pk>/", views.audit_detail, name="audit-detail"),
 ]

@@ -7,13 +7,11 @@ takes the whole subtree (a community includes its grids).
 from datetime import datetime, time, timedelta
 
 import django_filters
-from django import forms
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 
+from shoumen.core.ids import IdFilter
 from shoumen.core.scoping import subtree_q
 from shoumen.core.widgets import FastSelect
 from shoumen.geo.models import Node
@@ -23,12 +21,6 @@ from .models import Checkpoint, Entry, FeverAlert, FeverStage, Refusal, RefusalR
 # Fever alerts still open sort before closed ones.
 OPEN_FIRST = Case(When(closed_at=None, then=Value(0)), default=Value(1), output_field=IntegerField())
 
-
-@extend_schema_field(OpenApiTypes.INT)
-class IdFilter(django_filters.NumberFilter):
-    """An id: a whole number (the API documents it as an integer)."""
-
-    field_class = forms.IntegerField
 
 
 class SiteKind:

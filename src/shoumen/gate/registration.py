@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shoumen.core import bulk, pii
+from shoumen.core.ids import parse_id
 from shoumen.core.rows import hot_cursor, insert_row, partial_instance
 from shoumen.core.uuids import uuid7
 from shoumen.people.models import CONFINED_STATUSES, Person, PersonKind
@@ -454,7 +455,7 @@ def register_batch(items: list, *, actor, device: CheckpointDevice | None = None
                 "non_field_errors": [_("Each entry must be an object.")]})
             continue
         errors = {}
-        checkpoint = allowed.get(_int_or_none(item.get("checkpoint")))
+        checkpoint = allowed.get(parse_id(item.get("checkpoint")))
         if checkpoint is None:
             errors["checkpoint"] = [_("Unknown checkpoint, or not one this device or account "
                                       "may register at.")]
@@ -483,7 +484,7 @@ def register_batch(items: list, *, actor, device: CheckpointDevice | None = None
             continue
         in_batch.add(uid)
         holder = (passes.get(qr_digest(item["qr_text"])) if item.get("qr_text")
-                  else people.get(_int_or_none(item.get("person"))))
+                  else people.get(parse_id(item.get("person"))))
         if holder is not None and temp < threshold and not item.get("visitor") \
                 and holder.admits(item["direction"], at):
             fast.append((index, uid))
@@ -524,7 +525,7 @@ def _holders(ready) -> tuple[dict[str, _Holder], dict[int, _Holder]]:
     """The holders of a batch's passes (by digest of the text) and the people picked by
     look-up (by id), in one query each."""
     digests = list({qr_digest(r[1]["qr_text"]) for r in ready if r[1].get("qr_text")})
-    person_ids = list({_int_or_none(r[1]["person"]) for r in ready if r[1].get("person")}
+    person_ids = list({parse_id(r[1]["person"]) for r in ready if r[1].get("person")}
                       - {None})
     passes = {}
     with hot_cursor() as cursor:
@@ -560,7 +561,7 @@ def _register_item(index, item, uid, checkpoint, *, actor, device) -> ItemResult
     try:
         person = None
         if item.get("person"):
-            person = Person.objects.filter(pk=_int_or_none(item["person"])).first()
+            person = Person.objects.filter(pk=parse_id(item["person"])).first()
             if person is None:
                 raise ValidationError({"person": _("No such person.")})
         visitor = item.get("visitor") or None
@@ -576,15 +577,6 @@ def _register_item(index, item, uid, checkpoint, *, actor, device) -> ItemResult
     status = "duplicate" if outcome.duplicate else "stored" if outcome.admitted else "refused"
     return ItemResult(index, str(uid), status, fever=outcome.fever,
                       refusal=outcome.refusal.reason if outcome.refusal else None)
-
-
-def _int_or_none(value):
-    if isinstance(value, bool):  # JSON true is not checkpoint or person 1
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _error_dict(exc: ValidationError) -> dict:

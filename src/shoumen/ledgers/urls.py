@@ -8,9 +8,9 @@ urlpatterns = [
     path("", views.job_list, name="jobs"),
     path("import/<slug:kind>/", views.import_start, name="import"),
     path("import/<slug:kind>/template.xlsx", views.template_download, name="template"),
-    path("imports/<int:pk>/", views.import_job, name="job"),
-    path("imports/<int:pk>/errors.xlsx", views.error_report, name="error-report"),
+    path("imports/<id:pk>/", views.import_job, name="job"),
+    path("imports/<id:pk>/errors.xlsx", views.error_report, name="error-report"),
     path("export/<slug:kind>/", views.export_start, name="export"),
-    path("exports/<int:pk>/", views.export_job, name="export-job"),
-    path("exports/<int:pk>/download.xlsx", views.download, name="download"),
+    path("exports/<id:pk>/", views.export_job, name="export-job"),
+    path("exports/<id:pk>/download.xlsx", views.download, name="download"),
 ]

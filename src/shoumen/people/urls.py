@@ -7,8 +7,8 @@ app_name = "people"
 urlpatterns = [
     path("", views.person_list, name="list"),
     path("new/", views.person_create, name="create"),
-    path("<int:pk>/", views.person_detail, name="detail"),
-    path("<int:pk>/edit/", views.person_edit, name="edit"),
-    path("<int:pk>/status/", views.person_status, name="status"),
-    path("<int:pk>/reveal/", views.person_reveal, name="reveal"),
+    path("<id:pk>/", views.person_detail, name="detail"),
+    path("<id:pk>/edit/", views.person_edit, name="edit"),
+    path("<id:pk>/status/", views.person_status, name="status"),
+    path("<id:pk>/reveal/", views.person_reveal, name="reveal"),
 ]

@@ -7,6 +7,6 @@ app_name = "resumption"
 urlpatterns = [
     path("", views.enterprise_list, name="enterprise-list"),
     path("new/", views.enterprise_create, name="enterprise-create"),
-    path("<int:pk>/", views.enterprise_detail, name="enterprise-detail"),
-    path("<int:pk>/edit/", views.enterprise_edit, name="enterprise-edit"),
+    path("<id:pk>/", views.enterprise_detail, name="enterprise-detail"),
+    path("<id:pk>/edit/", views.enterprise_edit, name="enterprise-edit"),
 ]

@@ -1,8 +1,8 @@
-from rest_framework.routers import SimpleRouter
+from shoumen.core.api.routers import Router
 
 from .views import AuditEventViewSet
 
-router = SimpleRouter()
+router = Router()
 router.register("audit/events", AuditEventViewSet, basename="api-audit-event")
 
 urlpatterns = router.urls

@@ -26,10 +26,11 @@ from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
 from shoumen.core.api.base import Conflict, ScopedGenericViewSet, holds_capability
+from shoumen.core.api.routers import Router
+from shoumen.core.ids import parse_id
 from shoumen.people.models import Person
 
 from .. import keys, passes, registration, services
@@ -84,15 +85,6 @@ class GateDeviceView(APIView):
 # --- Helpers ---------------------------------------------------------------------------------
 
 
-def _int_or_none(value):
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return None
-
 
 def _body(request) -> dict:
     if not isinstance(request.data, dict):
@@ -105,7 +97,7 @@ def _checkpoint_for_write(request, raw) -> Checkpoint:
     """The checkpoint named in a request, if the caller may work there: 400 if it is not a
     checkpoint id at all; 403 (the same for unknown and someone else's, so that ids leak
     nothing) if it is not the device's own or not one the user may register at."""
-    checkpoint_id = _int_or_none(raw)
+    checkpoint_id = parse_id(raw)
     if checkpoint_id is None:
         raise exceptions.ValidationError({"checkpoint": [
             _("Give the checkpoint's id (a number).")]})
@@ -284,7 +276,7 @@ class EntryView(GateDeviceView):
                                 "stores it once.")]
         raw_person = data.get("person")
         if raw_person not in (None, ""):
-            person_id = _int_or_none(raw_person)
+            person_id = parse_id(raw_person)
             if person_id is not None:
                 person = (Person.objects.select_related("jurisdiction__parent")
                           .filter(pk=person_id).first())
@@ -369,7 +361,7 @@ class BatchView(GateDeviceView):
         if device is not None:
             allowed = Checkpoint.objects.filter(pk=device.checkpoint_id, active=True)
         else:
-            named = {_int_or_none(item.get("checkpoint")) for item in items
+            named = {parse_id(item.get("checkpoint")) for item in items
                      if isinstance(item, dict)}
             allowed = services.registrable_checkpoints(request.user).filter(
                 pk__in=named - {None})
@@ -428,13 +420,13 @@ class DeviceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGene
         return Response(DeviceSerializer(device).data)
 
 
-router = SimpleRouter()
+router = Router()
 router.register("devices", DeviceViewSet, basename="api-gate-device")
 
 urlpatterns = [
     path("keys/", KeysView.as_view(), name="api-gate-keys"),
     path("offline-lists/", OfflineListsView.as_view(), name="api-gate-offline-lists"),
-    path("checkpoints/<int:checkpoint_id>/context/", CheckpointContextView.as_view(),
+    path("checkpoints/<id:checkpoint_id>/context/", CheckpointContextView.as_view(),
          name="api-gate-checkpoint-context"),
     path("scan/", ScanView.as_view(), name="api-gate-scan"),
     path("lookup/", LookupView.as_view(), name="api-gate-lookup"),

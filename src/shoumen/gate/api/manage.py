@@ -13,9 +13,9 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 
 from shoumen.core.api.base import ScopedGenericViewSet, ScopedReadOnlyViewSet
+from shoumen.core.api.routers import Router
 from shoumen.people.models import Person
 
 from .. import services
@@ -149,7 +149,7 @@ class FeverAlertViewSet(ScopedReadOnlyViewSet):
                                                    context=self.get_serializer_context()).data)
 
 
-router = SimpleRouter()
+router = Router()
 router.register("checkpoints", CheckpointViewSet, basename="api-gate-checkpoint")
 router.register("entry-log", EntryLogViewSet, basename="api-gate-entry-log")
 router.register("refusals", RefusalViewSet, basename="api-gate-refusal")

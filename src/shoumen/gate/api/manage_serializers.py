@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from shoumen.core.api.base import ScopedPrimaryKeyRelatedField
+from shoumen.core.ids import IdSerializerField
 from shoumen.geo.models import Node, Place, PlaceKind
 from shoumen.people.models import PersonStatus
 
@@ -104,7 +105,7 @@ class CheckpointCreateSerializer(serializers.Serializer):
 
 
 class GuardsSerializer(serializers.Serializer):
-    guards = serializers.ListField(child=serializers.IntegerField(), allow_empty=True,
+    guards = serializers.ListField(child=IdSerializerField(), allow_empty=True,
                                    help_text="User ids; replaces the current guards.")
 
     def validate_guards(self, ids):

@@ -9,9 +9,9 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 
 from shoumen.core.api.base import ScopedGenericViewSet
+from shoumen.core.api.routers import Router
 from shoumen.core.scoping import subtree_q
 from shoumen.people.models import Person
 
@@ -86,7 +86,7 @@ class PassViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
         return self._answer(resident_pass)
 
 
-router = SimpleRouter()
+router = Router()
 router.register("passes", PassViewSet, basename="api-gate-pass")
 
 urlpatterns = router.urls

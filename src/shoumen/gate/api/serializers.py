@@ -15,6 +15,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from shoumen.core.ids import IdSerializerField
 from shoumen.geo.models import NodeKind
 from shoumen.people.models import CONFINED_STATUSES, PersonKind, PersonStatus
 
@@ -131,14 +132,14 @@ class EntryRequestSerializer(serializers.Serializer):
 
     uuid = serializers.UUIDField(help_text="Made by the client when the guard confirms (uuid4); "
                                            "a retry with the same uuid stores nothing twice.")
-    checkpoint = serializers.IntegerField(help_text="Checkpoint id (a device: its own).")
+    checkpoint = IdSerializerField(help_text="Checkpoint id (a device: its own).")
     direction = serializers.ChoiceField(choices=Direction.choices)
     temperature = serializers.CharField(help_text="°C between 34.0 and 43.0, e.g. \"36.5\".")
     at = serializers.DateTimeField(required=False,
                                    help_text="When it happened (ISO 8601); default now. At most "
                                              "5 minutes ahead, not older than the retention period.")
     qr_text = serializers.CharField(required=False, help_text="The scanned pass, \"SM1:…\".")
-    person = serializers.IntegerField(required=False, help_text="A person found by look-up.")
+    person = IdSerializerField(required=False, help_text="A person found by look-up.")
     visitor = VisitorSerializer(required=False, help_text="A visitor without a pass.")
 
 
@@ -147,13 +148,13 @@ class BatchRequestSerializer(serializers.Serializer):
 
 
 class ScanRequestSerializer(serializers.Serializer):
-    checkpoint = serializers.IntegerField()
+    checkpoint = IdSerializerField()
     qr_text = serializers.CharField(help_text="The scanned pass, \"SM1:…\".")
     direction = serializers.ChoiceField(choices=Direction.choices)
 
 
 class DeviceCreateRequestSerializer(serializers.Serializer):
-    checkpoint = serializers.IntegerField(help_text="A checkpoint you may register at.")
+    checkpoint = IdSerializerField(help_text="A checkpoint you may register at.")
     name = serializers.CharField(required=False, allow_blank=True, max_length=60,
                                  help_text="e.g. “东门 值班手机”.")
 

@@ -10,6 +10,8 @@ its parent, checkpoints with their place, its jurisdiction and building).
 from django.conf import settings
 from rest_framework import serializers
 
+from shoumen.core.ids import IdSerializerField
+
 from ..contact_cards import CheckpointCard
 from ..models import Direction, Method
 from .serializers import PersonSummarySerializer, iso_datetime, iso_from_epoch, person_summary
@@ -132,7 +134,7 @@ class ContactPageSerializer(serializers.Serializer):
 
 
 class ObserveRequestSerializer(ContactQuerySerializer):
-    people = serializers.ListField(child=serializers.IntegerField(), required=False,
+    people = serializers.ListField(child=IdSerializerField(), required=False,
                                    help_text="Only these contacts (person ids), e.g. the ones "
                                              "the user confirmed; default all found.")
 

@@ -138,11 +138,11 @@ class PersonContactsExportView(APIView):
 
 
 urlpatterns = [
-    path("people/<int:pk>/trace/", PersonTraceView.as_view(), name="api-gate-person-trace"),
-    path("people/<int:pk>/contacts/", PersonContactsView.as_view(),
+    path("people/<id:pk>/trace/", PersonTraceView.as_view(), name="api-gate-person-trace"),
+    path("people/<id:pk>/contacts/", PersonContactsView.as_view(),
          name="api-gate-person-contacts"),
-    path("people/<int:pk>/contacts/observe/", PersonContactsObserveView.as_view(),
+    path("people/<id:pk>/contacts/observe/", PersonContactsObserveView.as_view(),
          name="api-gate-person-contacts-observe"),
-    path("people/<int:pk>/contacts.xlsx", PersonContactsExportView.as_view(),
+    path("people/<id:pk>/contacts.xlsx", PersonContactsExportView.as_view(),
          name="api-gate-person-contacts-export"),
 ]

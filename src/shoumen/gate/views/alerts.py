@@ -104,6 +104,6 @@ def refusal_list(request):
 
 urlpatterns = [
     path("alerts/", alert_list, name="alert-list"),
-    path("alerts/<int:pk>/", alert_detail, name="alert-detail"),
+    path("alerts/<id:pk>/", alert_detail, name="alert-detail"),
     path("refusals/", refusal_list, name="refusal-list"),
 ]

@@ -226,8 +226,8 @@ urlpatterns = [
     path("", home, name="home"),
     path("checkpoints/", checkpoint_list, name="checkpoint-list"),
     path("checkpoints/new/", checkpoint_create, name="checkpoint-create"),
-    path("checkpoints/<int:pk>/", checkpoint_detail, name="checkpoint-detail"),
-    path("checkpoints/<int:pk>/guards/", checkpoint_guards, name="checkpoint-guards"),
-    path("checkpoints/<int:pk>/devices/<int:device_pk>/revoke/", device_revoke,
+    path("checkpoints/<id:pk>/", checkpoint_detail, name="checkpoint-detail"),
+    path("checkpoints/<id:pk>/guards/", checkpoint_guards, name="checkpoint-guards"),
+    path("checkpoints/<id:pk>/devices/<id:device_pk>/revoke/", device_revoke,
          name="device-revoke"),
 ]

@@ -263,8 +263,8 @@ urlpatterns = [
     path("passes/", pass_list, name="pass-list"),
     path("passes/bulk/", pass_bulk, name="pass-bulk"),
     path("passes/print/", pass_print, name="pass-print"),
-    path("passes/<int:pk>/", pass_card, name="pass-card"),
-    path("passes/<int:pk>/revoke/", pass_revoke, name="pass-revoke"),
-    path("passes/person/<int:person_id>/", person_pass, name="person-pass"),
-    path("passes/person/<int:person_id>/issue/", pass_issue, name="pass-issue"),
+    path("passes/<id:pk>/", pass_card, name="pass-card"),
+    path("passes/<id:pk>/revoke/", pass_revoke, name="pass-revoke"),
+    path("passes/person/<id:person_id>/", person_pass, name="person-pass"),
+    path("passes/person/<id:person_id>/issue/", pass_issue, name="pass-issue"),
 ]

@@ -179,6 +179,6 @@ def service_worker(request):
 
 
 urlpatterns = [
-    path("checkpoints/<int:pk>/scan/", scan, name="scan"),
+    path("checkpoints/<id:pk>/scan/", scan, name="scan"),
     path("sw.js", service_worker, name="sw"),
 ]

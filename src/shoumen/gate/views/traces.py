@@ -261,9 +261,9 @@ def movements_panel(request, pk: int):
 
 
 urlpatterns = [
-    path("people/<int:pk>/trace/", trace_page, name="person-trace"),
-    path("people/<int:pk>/contacts/", contacts_page, name="person-contacts"),
-    path("people/<int:pk>/contacts.xlsx", contacts_export, name="person-contacts-export"),
-    path("people/<int:pk>/contacts/observe/", contacts_observe, name="person-contacts-observe"),
-    path("people/<int:pk>/movements/", movements_panel, name="person-movements"),
+    path("people/<id:pk>/trace/", trace_page, name="person-trace"),
+    path("people/<id:pk>/contacts/", contacts_page, name="person-contacts"),
+    path("people/<id:pk>/contacts.xlsx", contacts_export, name="person-contacts-export"),
+    path("people/<id:pk>/contacts/observe/", contacts_observe, name="person-contacts-observe"),
+    path("people/<id:pk>/movements/", movements_panel, name="person-movements"),
 ]

@@ -1,8 +1,8 @@
-from rest_framework.routers import SimpleRouter
+from shoumen.core.api.routers import Router
 
 from .views import NodeViewSet, PlaceViewSet
 
-router = SimpleRouter()
+router = Router()
 router.register("nodes", NodeViewSet, basename="api-node")
 router.register("places", PlaceViewSet, basename="api-place")
 

@@ -1,8 +1,8 @@
-from rest_framework.routers import SimpleRouter
+from shoumen.core.api.routers import Router
 
 from .views import ExportJobViewSet, ImportJobViewSet
 
-router = SimpleRouter()
+router = Router()
 router.register("imports", ImportJobViewSet, basename="api-ledger-import")
 router.register("exports", ExportJobViewSet, basename="api-ledger-export")
 

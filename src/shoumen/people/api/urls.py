@@ -1,8 +1,8 @@
-from rest_framework.routers import SimpleRouter
+from shoumen.core.api.routers import Router
 
 from .views import PersonTagViewSet, PersonViewSet
 
-router = SimpleRouter()
+router = Router()
 router.register("persons", PersonViewSet, basename="api-person")
 router.register("tags", PersonTagViewSet, basename="api-person-tag")
 

@@ -1,8 +1,8 @@
-from rest_framework.routers import SimpleRouter
+from shoumen.core.api.routers import Router
 
 from .views import EnterpriseViewSet
 
-router = SimpleRouter()
+router = Router()
 router.register("enterprises", EnterpriseViewSet, basename="api-enterprise")
 
 urlpatterns = router.urls
