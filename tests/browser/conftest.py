@@ -41,13 +41,19 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server, settings):
+    """A phone-sized page in Chinese; the test's own labels (``str(Reason.label)``) are in
+    the page's language too, whatever an earlier test left active in this thread."""
+    from django.utils import translation
+
     settings.ALLOWED_HOSTS = ["*"]
+    translation.activate("zh-hans")
     context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.base_url = live_server.url
     yield page
     context.close()
+    translation.deactivate()
 
 
 def login(page, username, password="pw-for-tests-123"):

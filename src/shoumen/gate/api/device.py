@@ -217,9 +217,10 @@ class ScanView(GateDeviceView):
         except passes.Refused as refused:
             return Response({"ok": False, "reason": str(refused.reason),
                              "message": refused.message, "detail": refused.detail,
-                             "person": person_summary(refused.person) if refused.person else None})
+                             "person": (person_summary(refused.person, for_guard=True)
+                                        if refused.person else None)})
         found = checked.resident_pass
-        return Response({"ok": True, "person": person_summary(checked.person),
+        return Response({"ok": True, "person": person_summary(checked.person, for_guard=True),
                          "pass": {"number": found.number,
                                   "valid_until": iso_datetime(found.valid_until)}})
 
@@ -238,7 +239,7 @@ class LookupView(GateDeviceView):
         checkpoint = _checkpoint_for_write(request, request.query_params.get("checkpoint"))
         query = request.query_params.get("q", "")[:40]
         people = registration.lookup(query, checkpoint=checkpoint)
-        return Response({"results": [person_summary(p) for p in people]})
+        return Response({"results": [person_summary(p, for_guard=True) for p in people]})
 
 
 # --- Registration ----------------------------------------------------------------------------
@@ -318,7 +319,7 @@ def registration_answer(outcome: registration.Outcome, checkpoint_id: int) -> tu
     return status.HTTP_200_OK, {
         "status": "refused", "reason": refusal.reason,
         "message": str(refusal.get_reason_display()), "detail": refusal.detail,
-        "person": person_summary(holder) if holder is not None else None}
+        "person": person_summary(holder, for_guard=True) if holder is not None else None}
 
 
 _VISITOR_FIELDS = frozenset({"name", "phone", "id_number", "reason", "visiting"})

@@ -20,6 +20,7 @@ from shoumen.geo.models import NodeKind
 from shoumen.people.models import CONFINED_STATUSES, PersonKind, PersonStatus
 
 from ..models import CheckpointDevice, Direction, Method, RefusalReason
+from ..passes import mask_name
 
 # --- What the guard sees ---------------------------------------------------------------------
 
@@ -32,11 +33,13 @@ def community_name(person) -> str:
     return node.name
 
 
-def person_summary(person) -> dict:
-    """PERSON: who is at the gate, with masked numbers only."""
+def person_summary(person, *, for_guard: bool = False) -> dict:
+    """PERSON: who is at the gate, with masked numbers only. ``for_guard``: as the guard's
+    phone shows it, the name masked too (张*, 欧**明), the same whether the pass was checked
+    online or offline (where the pass itself carries only the masked name)."""
     return {
         "id": person.pk,
-        "name": person.name,
+        "name": mask_name(person.name) if for_guard else person.name,
         "id_number_masked": person.id_number_masked,
         "phone_masked": person.phone_masked,
         "status": person.status,
@@ -75,7 +78,7 @@ def entry_data(entry) -> dict:
         "temperature": str(entry.temperature),
         "fever": entry.fever,
         "method": entry.method,
-        "person": person_summary(entry.person),
+        "person": person_summary(entry.person, for_guard=True),
     }
 
 
@@ -84,7 +87,8 @@ class PersonSummarySerializer(serializers.Serializer):
     them at home (``confined``: may come in, may not go out)."""
 
     id = serializers.IntegerField()
-    name = serializers.CharField()
+    name = serializers.CharField(help_text="Masked (张*, 欧**明) in what a checkpoint's phone "
+                                 "receives; in full for staff (traces, contacts).")
     id_number_masked = serializers.CharField(help_text="e.g. 370102********1234")
     phone_masked = serializers.CharField(help_text="e.g. 138****5678; empty if unknown")
     status = serializers.ChoiceField(choices=PersonStatus.choices)
