@@ -499,7 +499,7 @@ def _fever_alerts(fevers: list[tuple], case: Walker | None, *, actor, now: datet
                 alert.closed_at = step_at
         alerts.append(alert)
     bulk.insert_objects(alerts)
-    audit.record_bulk_create(alerts, note="demo-data: fever alerts of the generated entries")
+    audit.record_bulk_create(alerts, note=_("Demo data: fever alerts of the generated entries"))
     bulk.insert_rows(FeverFollowUp, [(a.pk, *rest) for a, *rest in steps],
                      fields=("alert_id", "stage", "temperature", "note", "by_id", "at"),
                      returning_ids=False)
@@ -607,11 +607,13 @@ def seed_gate(*, seed: int, scale: str, actor, now: datetime, entries: int | Non
             buildings, lobbies = add_office_buildings(seed)
             if buildings:
                 lines.append(f"Office buildings: {buildings:,} with {lobbies:,} lobby checkpoints.")
-                report.notes.append(f"{buildings} office buildings with {lobbies} lobbies")
+                report.notes.append(_("%(buildings)s office buildings with %(lobbies)s lobbies")
+                                    % {"buildings": buildings, "lobbies": lobbies})
             gates, shops = add_compounds_and_shops(seed)
             if gates or shops:
                 lines.append(f"Compound gates: {gates:,}; shop and market checkpoints: {shops:,}.")
-                report.notes.append(f"{gates} compound gates, {shops} shop checkpoints")
+                report.notes.append(_("%(gates)s compound gates, %(shops)s shop checkpoints")
+                                    % {"gates": gates, "shops": shops})
         made = ensure_checkpoint_rows()
         if made:
             lines.append(f"Checkpoint rows made for {made:,} checkpoint places written in bulk.")
@@ -624,7 +626,7 @@ def seed_gate(*, seed: int, scale: str, actor, now: datetime, entries: int | Non
             t = time.perf_counter()
             n = (sign_city_passes(seed=seed, actor=actor, now=now, jobs=jobs) if scale == "city"
                  else issue_demo_passes(actor))
-            report.notes.append(f"{n} passes")
+            report.notes.append(_("%(n)s passes") % {"n": n})
             return f"Passes: {n:,} issued ({time.perf_counter() - t:.1f} s)."
 
         part("passes", passes)
@@ -635,7 +637,7 @@ def seed_gate(*, seed: int, scale: str, actor, now: datetime, entries: int | Non
         def entry_part():
             lines = seed_entries(seed=seed, scale=scale, actor=actor, now=now, target=entries,
                                  jobs=jobs, progress=progress)
-            report.notes.append(lines[0].split(" (")[0])
+            report.notes.append(_("%(n)s entries") % {"n": Entry.objects.count()})
             return lines
 
         part("entries", entry_part)

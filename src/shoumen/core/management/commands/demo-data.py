@@ -25,6 +25,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shoumen.accounts.models import User
 from shoumen.core import audit, request_context
@@ -129,8 +130,8 @@ class Command(BaseCommand):
             if gate.notes:
                 city = Node.objects.filter(parent=None).order_by("pk").first()
                 audit.record(AuditAction.IMPORT, jurisdiction=city,
-                             note=f"demo-data gate seed={seed} scale={scale}: "
-                                  + "; ".join(gate.notes))
+                             note=_("Demo gate data (seed %(seed)s, scale %(scale)s): %(parts)s")
+                             % {"seed": seed, "scale": scale, "parts": "；".join(gate.notes)})
         for line in gate.lines:
             self.stdout.write(line)
         return gate
@@ -166,7 +167,7 @@ class Command(BaseCommand):
             f"subdistricts, {len(world.communities)} communities in 泺源街道 with "
             f"{len(nodes)} grids, {world.places} places, {len(world.enterprises)} enterprises.",
         ]
-        note = f"demo-data seed={seed} scale={scale}"
+        note = _("Demo data (seed %(seed)s, scale %(scale)s)") % {"seed": seed, "scale": scale}
         if scale == "city":
             t = time.perf_counter()
             communities = max(2, round(total / CITY_COMMUNITY_SIZE) - len(world.communities))
@@ -178,9 +179,9 @@ class Command(BaseCommand):
                     f"{ext.checkpoints} checkpoints ({time.perf_counter() - t:.1f} s).")
             self.stdout.write(line)
             summary.append(line)
-            note += (f"; generated {ext.districts} districts, {ext.subdistricts} subdistricts, "
-                     f"{ext.communities} communities, {ext.grids} grids, "
-                     f"{ext.checkpoints} checkpoints")
+            note += "；" + _("generated %(districts)s districts, %(subdistricts)s subdistricts, "
+                             "%(communities)s communities, %(grids)s grids, %(checkpoints)s "
+                             "checkpoints") % vars(ext)
 
         def progress(done, seconds):
             self.stdout.write(f"  {done:,} residents in {seconds:.0f} s ({done / seconds:,.0f}/s)")
@@ -189,9 +190,9 @@ class Command(BaseCommand):
         stats = seed_residents(generate_residents(seed, slots, total), nodes=nodes, tags=tags,
                                actor=admin, now=timezone.now(), jobs=self._jobs,
                                progress=progress)
-        note += (f"; {stats.people} residents in {stats.households} households, "
-                 f"{stats.tagged} tagged, {stats.status_changes} status changes "
-                 "(bulk-inserted without per-row audit)")
+        note += "；" + _("%(people)s residents in %(households)s households, %(tagged)s "
+                         "tagged, %(status_changes)s status changes (inserted in bulk, without "
+                         "an audit row each)") % vars(stats)
         audit.record(AuditAction.IMPORT, jurisdiction=world.city, note=note)
         rate = stats.people / stats.seconds if stats.seconds else 0
         summary.append(
