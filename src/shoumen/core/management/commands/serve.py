@@ -6,13 +6,15 @@ background work (imports, exports, scheduled clean-ups) runs in django-tasks' da
 and ``shoumen scheduler`` enqueues the daily jobs (entry retention, pass key rotation; see
 ``core.schedule``). Both are child processes, stopped with the server."""
 
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -34,6 +36,7 @@ class Command(BaseCommand):
                                  "`shoumen gate-retention` from cron instead)")
 
     def handle(self, *args, host, port, workers, threads, no_worker, no_scheduler, **options):
+        refuse_taken_address(host, port)
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "shoumen.settings"}
         children = []
         if not no_worker:
@@ -76,6 +79,31 @@ class Command(BaseCommand):
         lines += [f"Database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}",
                   "Stop with Ctrl+C.", ""]
         self.stdout.write("\n".join(lines))
+
+
+def refuse_taken_address(host: str, port: int) -> None:
+    """Raise CommandError if something already listens on ``host:port``.
+
+    granian binds with SO_REUSEPORT, so a second server on a taken port would start without
+    error and the kernel would share the connections between the two (and their databases).
+    A plain bind, without that option, fails while any socket listens there."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise CommandError(f"Cannot serve on {host}:{port}: {exc.strerror}. Give a host name "
+                           "or address of this machine, e.g. HOST=127.0.0.1.") from exc
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers bind
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise CommandError(
+                    f"{host}:{port} is already in use: another Shoumen (or another program) "
+                    f"listens there. Stop it, or serve elsewhere, e.g. PORT={port + 1} make run."
+                ) from exc
+            raise CommandError(f"Cannot serve on {host}:{port}: {exc.strerror}.") from exc
 
 
 def web_command(*, host: str, port: int, workers: int, threads: int,
