@@ -1,6 +1,29 @@
+import os
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from tests.factories import World
+
+# SHOUMEN_TEST_CLOCK=23:30 runs every test (but the browser's, whose clock is Chromium's own)
+# with the clock set to that local time today and ticking on: dates that mix UTC and
+# Asia/Shanghai differ just before and just after local midnight. CI runs 23:30 and 00:30.
+TEST_CLOCK = os.environ.get("SHOUMEN_TEST_CLOCK", "")
+
+
+@pytest.fixture(autouse=True)
+def _local_clock(request):
+    if not TEST_CLOCK or "browser" in request.keywords:
+        yield
+        return
+    import time_machine
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    start = datetime.combine(datetime.now(shanghai).date(), time.fromisoformat(TEST_CLOCK),
+                             tzinfo=shanghai)
+    with time_machine.travel(start, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -649,9 +649,14 @@ def test_many_numbers_left_to_encrypt_are_shared_with_a_helper_process(world, mo
     main, log = os.getpid(), tmp_path / "encrypted-by"
     real = ledger._numbers
 
+    def helper_has_started():
+        return log.exists() and any(int(pid) != main for pid in log.read_text().split())
+
     def numbers(person, record):
-        if os.getpid() == main:
-            time.sleep(0.002)  # the helper gets ahead
+        if os.getpid() == main:  # the write waits for the helper's first number, however slow
+            deadline = time.monotonic() + 60
+            while not helper_has_started() and time.monotonic() < deadline:
+                time.sleep(0.01)
         with log.open("a") as fh:
             fh.write(f"{os.getpid()}\n")
         return real(person, record)

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidComponent
@@ -104,7 +105,7 @@ def validate_id_number(raw: str) -> str:
             _("The birth date in this ID number (characters 7–14) is not a real date."),
             code="birth_date",
         ) from None
-    if birth > date.today():
+    if birth > timezone.localdate():
         raise ValidationError(_("The birth date in this ID number is in the future."),
                               code="birth_date")
     if not _region_known(number[:6]):

@@ -28,6 +28,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shoumen.core import bulk
@@ -282,7 +283,7 @@ def load_walkers(now: datetime) -> list[Walker]:
     community, district = _community_of_nodes(), _district_of_nodes()
     passes = dict(ResidentPass.objects.filter(revoked_at=None).order_by()
                   .values_list("person_id", "pk").iterator(chunk_size=50_000))
-    today = now.date()
+    today = timezone.localdate(now)
     people = (Person.objects.exclude(kind=PersonKind.VISITOR)
               .exclude(status__in=CONFINED_STATUSES).order_by("pk")
               .values_list("pk", "jurisdiction_id", "birth_date"))
@@ -573,8 +574,6 @@ def _fast_load(model, *, big: bool):
 
 
 def _now():
-    from django.utils import timezone
-
     return timezone.now()
 
 
