@@ -51,9 +51,28 @@ def page(browser, live_server, settings):
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.base_url = live_server.url
+    _wait_for_functions_not_expressions(page)
+    blocked = []  # what the Content-Security-Policy refused: a page that breaks it fails
+    page.on("console", lambda m: blocked.append(f"{m.text} at {m.location}")
+            if "Content Security Policy" in m.text else None)
     yield page
     context.close()
     translation.deactivate()
+    assert not blocked, "\n".join(blocked)
+
+
+def _wait_for_functions_not_expressions(page):
+    """Playwright polls an expression string with ``eval`` inside the page, which the pages'
+    Content-Security-Policy forbids; a function is compiled by the DevTools protocol instead.
+    So ``page.wait_for_function("expr")`` waits for ``() => (expr)``."""
+    original = page.wait_for_function
+
+    def wait_for_function(expression, *args, **kwargs):
+        if not expression.lstrip().startswith(("()", "function", "async")):
+            expression = f"() => ({expression})"
+        return original(expression, *args, **kwargs)
+
+    page.wait_for_function = wait_for_function
 
 
 def login(page, username, password="pw-for-tests-123"):

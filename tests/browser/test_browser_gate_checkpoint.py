@@ -26,7 +26,7 @@ from shoumen.gate.models import (
 from shoumen.people import fake
 from shoumen.people.models import PersonStatus
 from shoumen.people.services import change_status
-from tests.browser.conftest import login
+from tests.browser.conftest import _wait_for_functions_not_expressions, login
 from tests.factories import World, checkpoint, person, user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -433,6 +433,7 @@ def test_camera_reads_the_pass_with_jsqr(browser, live_server, settings, tmp_pat
         page = context.new_page()
         page.set_default_timeout(15_000)
         page.base_url = live_server.url
+        _wait_for_functions_not_expressions(page)
         open_page(page, gate)
         page.click("#gate-camera")
         page.wait_for_selector("#gate-current[data-verdict=ok]")

@@ -26,13 +26,11 @@ from django.core.exceptions import ValidationError
 from django.http.request import split_domain_port, validate_host
 from django.utils import translation
 
-from shoumen.core import request_context
+from shoumen.core import request_context, security
 
 PATH = "/api/gate/entries/"
 _FIELDS = frozenset({"uuid", "checkpoint", "direction", "temperature", "qr_text", "at"})
 _MAX_BODY = 16 * 1024
-_HEADERS = [("Content-Type", "application/json"), ("X-Content-Type-Options", "nosniff"),
-            ("X-Frame-Options", "DENY"), ("Vary", "Accept-Language")]
 
 
 class GateFastLane:
@@ -58,7 +56,8 @@ class GateFastLane:
             return self.app(environ, start_response)
         code, payload, request_id = answer
         start_response(f"{code} {'Created' if code == 201 else 'OK'}",
-                       [*_HEADERS, ("X-Request-ID", request_id)])
+                       [("Content-Type", "application/json"), ("Vary", "Accept-Language"),
+                        *security.response_headers(), ("X-Request-ID", request_id)])
         return [payload]
 
 

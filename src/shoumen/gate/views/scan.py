@@ -30,8 +30,10 @@ from ..services import registrable_checkpoints
 SHELL_ASSETS = (
     "vendor/bootstrap.min.css",
     "shoumen.css",
+    "gate/scan.css",
     "vendor/bootstrap.bundle.min.js",
     "vendor/htmx.min.js",
+    "shoumen.js",
     "gate/pass.js",
     "gate/queue.js",
     "gate/camera.js",

@@ -680,13 +680,18 @@
 
   // --- The queue ----------------------------------------------------------------------------
 
+  /* Upload the queue, once at a time; #gate-queue's data-flushing says whether an upload
+     is under way ("1") or over, its outcome shown ("0"). */
   function flush() {
     if (!state.flushing) {
+      $("gate-queue").dataset.flushing = "1";
       state.flushing = uploadQueue().catch(function (error) {
         flash(fmt(S.sync_failed, {error: String(error && error.message || error)}), "warning");
       }).then(function () {
         state.flushing = null;
         return renderQueue().then(renderRecent);
+      }).then(function () {
+        $("gate-queue").dataset.flushing = "0";
       });
     }
     return state.flushing;
