@@ -5,6 +5,7 @@ just the results partial, one friendly 403 page, one way to give a form Bootstra
 """
 
 import json
+import logging
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -18,10 +19,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
+from . import outage
 from .filters import AuditEventFilter
 from .models import AuditEvent
 from .navigation import modules_for
 from .scoping import scope_for
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 
@@ -113,13 +117,17 @@ def optional_url(name: str, **kwargs) -> str | None:
 
 @never_cache
 def healthz(request):
-    """200 when the database answers; 503 otherwise. For load balancers and monitors."""
+    """200 when the database answers; 503 otherwise. For load balancers and monitors: the
+    answer says only *that* the database is unavailable, the log says why."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:  # noqa: BLE001 - any database failure means unhealthy
-        return JsonResponse({"status": "error", "database": str(exc)[:200]}, status=503)
+        logger.warning("healthz: database unavailable: %s", exc)
+        response = JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+        response["Retry-After"] = str(outage.RETRY_AFTER_SECONDS)
+        return response
     return JsonResponse({"status": "ok", "database": "ok"})
 
 

@@ -23,6 +23,7 @@ import json
 from django.conf import settings
 from django.core import signals
 from django.core.exceptions import ValidationError
+from django.db import InterfaceError, OperationalError
 from django.http.request import split_domain_port, validate_host
 from django.utils import translation
 
@@ -111,6 +112,8 @@ def _answer(environ, body: bytes) -> tuple[int, bytes, str] | None:
             code, payload = registration_answer(outcome, data["checkpoint"])
         except (ValidationError, Conflict):
             return None  # the view answers these (400 by field, 409), in its usual shape
+        except (OperationalError, InterfaceError):
+            return None  # the database is unreachable: Django answers 503 (core.outage)
     return code, json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode(), \
         ctx.request_id
 
