@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
 from shoumen.core.scoping import scope_for
@@ -26,7 +26,7 @@ from shoumen.core.views import (
 from .. import services
 from ..filters import OPEN_FIRST, FeverAlertFilter, RefusalFilter
 from ..manage_forms import STAGE_BADGES, FollowUpForm
-from ..models import FeverAlert, Refusal
+from ..models import Checkpoint, FeverAlert, Refusal
 
 
 def _with_badges(alerts):
@@ -81,6 +81,11 @@ def alert_detail(request, pk: int):
         "trace_url": optional_url("gate:person-trace", pk=alert.person_id) if can_trace else None,
         "contacts_url": (optional_url("gate:person-contacts", pk=alert.person_id)
                          if can_trace else None),
+        # The person's community follows the alert up; the checkpoint may lie in another
+        # jurisdiction, whose page this user cannot open: then its name only, no link.
+        "checkpoint_url": (reverse("gate:checkpoint-detail", args=[alert.checkpoint_id])
+                           if Checkpoint.objects.visible_to(request.user)
+                           .filter(pk=alert.checkpoint_id).exists() else None),
     })
 
 

@@ -1,0 +1,118 @@
+"""Every link a demo account is offered leads somewhere it may go, quickly.
+
+As each demo account, start at the home page and follow every same-site link breadth first,
+at most :data:`PER_PATTERN` URLs per URL pattern (so a list of 600 people costs three person
+pages, not 600), and fail on any 4xx or 5xx and on any page slower than :data:`BUDGET_MS`
+(the slower of two tries is discarded: the budget is for the page, not for a busy machine).
+It cannot go stale: a new page or link is crawled the day it appears.
+"""
+
+import os
+import re
+import time
+from collections import deque
+from io import StringIO
+from urllib.parse import urldefrag, urlsplit
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import Resolver404, resolve
+
+from shoumen.core.demo.world import DEMO_ACCOUNTS
+
+PER_PATTERN = int(os.environ.get("CRAWL_PER_PATTERN", "3"))
+BUDGET_MS = int(os.environ.get("PAGE_BUDGET_MS", "300"))  # on the demo data, SQLite or PostgreSQL
+# Not pages to crawl: signing out, the administrators' own Django admin and the API (fuzzed in
+# test_api_fuzz), language switching (a POST), and downloads (files, timed by the benchmarks).
+SKIP = re.compile(r"^/(logout|admin|api|i18n|jsi18n|static)/|\.xlsx$|/download")
+LINK = re.compile(r"""\shref="([^"#][^"]*)\"""")
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo world, loaded once for the module (and removed after it)."""
+    with django_db_blocker.unblock():
+        call_command("demo-data", stdout=StringIO())
+        yield
+        call_command("flush", "--noinput", verbosity=0)
+
+
+def _pattern(path: str) -> str:
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return path
+    return match.route or match.view_name
+
+
+def crawl(username: str) -> tuple[list[str], int]:
+    """(problems, pages seen) for ``username``."""
+    from shoumen.accounts.models import User
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(User.objects.get(username=username))
+    seen, per_pattern, problems = {"/"}, {}, []
+    queue = deque([("/", "(home)")])
+    while queue:
+        url, came_from = queue.popleft()
+        elapsed, response = _timed_get(client, url)
+        if response.status_code >= 400:
+            problems.append(f"{username}: {url} answered {response.status_code} (linked from {came_from})")
+            continue
+        if elapsed > BUDGET_MS:
+            problems.append(f"{username}: {url} took {elapsed:.0f} ms (budget {BUDGET_MS} ms)")
+        if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+            continue
+        for href in LINK.findall(response.content.decode()):
+            href = urldefrag(href.replace("&amp;", "&"))[0]
+            parts = urlsplit(href)
+            if parts.scheme or parts.netloc or not parts.path.startswith("/") or href in seen:
+                continue
+            seen.add(href)
+            if SKIP.search(parts.path):
+                continue
+            pattern = _pattern(parts.path) + ("?" if parts.query else "")
+            per_pattern[pattern] = per_pattern.get(pattern, 0) + 1
+            if per_pattern[pattern] <= PER_PATTERN:
+                queue.append((href, url))
+    return problems, len(seen)
+
+
+def _timed_get(client, url):
+    best = None
+    for _try in range(2):
+        start = time.perf_counter()
+        response = client.get(url)
+        elapsed = (time.perf_counter() - start) * 1000
+        if best is None or elapsed < best[0]:
+            best = (elapsed, response)
+        if elapsed <= BUDGET_MS or response.status_code >= 400:
+            break
+    return best
+
+
+@pytest.mark.django_db
+def test_the_demo_cases_trace_and_contacts_open_within_the_budget(demo):
+    """The heaviest pages of the demo: the confirmed case's movements and close contacts."""
+    from shoumen.accounts.models import User
+    from shoumen.people.models import Person, PersonStatus
+
+    case = Person.objects.get(status=PersonStatus.CONFIRMED)
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(User.objects.get(username="community"))
+    for url in (f"/gate/people/{case.pk}/trace/", f"/gate/people/{case.pk}/contacts/",
+                f"/gate/people/{case.pk}/contacts/?degree=2"):
+        elapsed, response = _timed_get(client, url)
+        assert response.status_code == 200, url
+        assert elapsed <= BUDGET_MS, f"{url} took {elapsed:.0f} ms (budget {BUDGET_MS} ms)"
+
+
+@pytest.mark.django_db
+def test_every_link_of_every_demo_account_opens_within_the_budget(demo):
+    problems, pages = [], {}
+    for account in DEMO_ACCOUNTS:
+        found, pages[account.username] = crawl(account.username)
+        problems += found
+    assert not problems, "\n".join(problems)
+    assert all(count > 3 for count in pages.values()), pages  # each account reached pages
