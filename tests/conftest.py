@@ -80,3 +80,4 @@ def _fresh_pass_keys():
     keys.forget_cached_keys()
     keys._private_cache.clear()
     services.forget_cached_checkpoints()
+

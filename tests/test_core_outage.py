@@ -18,7 +18,7 @@ from django.test import Client
 from shoumen.gate import passes, services
 from shoumen.gate.fastlane import GateFastLane
 from tests import factories
-from tests.test_gate_fastlane import _keep_the_test_connection, call  # noqa: F401  (fixture)
+from tests.test_gate_fastlane import call
 
 DRIVER_TEXT = 'connection to server at "10.9.9.9", port 5432 failed: Connection refused'
 

@@ -2,8 +2,6 @@
 and the markup gives the Content-Security-Policy nothing to allow: no inline script, event
 handler or style attribute in any template."""
 
-import io
-import json
 import re
 from pathlib import Path
 
@@ -14,7 +12,7 @@ from shoumen.core import security
 from shoumen.gate import passes, services
 from shoumen.gate.fastlane import GateFastLane
 from tests import factories
-from tests.test_gate_fastlane import Recorder, scan
+from tests.test_gate_fastlane import Recorder, answer, scan
 
 SECURITY_HEADERS = {"Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy",
                     "Cross-Origin-Opener-Policy", "X-Frame-Options"}
@@ -48,15 +46,7 @@ def test_the_fast_lane_takes_its_headers_from_the_same_place(world):
     world.device, world.token = services.register_device(world.gate_a, actor=world.guard,
                                                          name="phone")
     django = Recorder()
-    raw = json.dumps(scan(world)).encode()
-    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/api/gate/entries/",
-               "HTTP_HOST": "testserver", "SERVER_NAME": "testserver", "SERVER_PORT": "80",
-               "wsgi.url_scheme": "http", "CONTENT_LENGTH": str(len(raw)),
-               "CONTENT_TYPE": "application/json", "HTTP_AUTHORIZATION": f"Device {world.token}",
-               "REMOTE_ADDR": "10.0.0.9", "wsgi.input": io.BytesIO(raw),
-               "wsgi.errors": io.StringIO()}
-    lane = {}
-    b"".join(GateFastLane(django)(environ, lambda status, headers: lane.update(headers)))
+    _status, lane, _payload = answer(GateFastLane(django), scan(world), token=world.token)
     assert not django.calls  # answered by the lane itself
     view = Client(HTTP_AUTHORIZATION=f"Device {world.token}").post(
         "/api/gate/entries/", scan(world), content_type="application/json")

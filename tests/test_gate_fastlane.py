@@ -31,15 +31,6 @@ class Recorder:
         return [b"django"]
 
 
-@pytest.fixture(autouse=True)
-def _keep_the_test_connection():
-    """The lane sends request_started/finished like a handler; as Django's test client does,
-    keep them from closing the connection that holds the test's transaction."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
@@ -56,20 +47,38 @@ def lane(world):
     return world
 
 
-def call(app, body, *, token, path="/api/gate/entries/", host="testserver", lang="en"):
+def answer(app, body, *, token, path="/api/gate/entries/", host="testserver", lang="en"):
+    """(status, headers, body) of one POST through the WSGI ``app``, as a server sends it.
+
+    The lane sends request_started/finished like a handler; as Django's test client does,
+    the connection that holds the test's transaction is kept from being closed by them (on
+    PostgreSQL that would break the transaction). The client reconnects its handler after
+    each request, so this is done per call."""
     raw = json.dumps(body).encode() if not isinstance(body, bytes) else body
     environ = {"REQUEST_METHOD": "POST", "PATH_INFO": path, "HTTP_HOST": host,
                "SERVER_NAME": host, "SERVER_PORT": "80", "wsgi.url_scheme": "http",
                "CONTENT_LENGTH": str(len(raw)), "CONTENT_TYPE": "application/json",
                "HTTP_AUTHORIZATION": f"Device {token}", "HTTP_ACCEPT_LANGUAGE": lang,
                "REMOTE_ADDR": "10.0.0.9", "wsgi.input": io.BytesIO(raw), "wsgi.errors": io.StringIO()}
-    answer = {}
+    got = {}
 
     def start_response(status, headers):
-        answer["status"], answer["headers"] = int(status.split()[0]), dict(headers)
+        got["status"], got["headers"] = int(status.split()[0]), dict(headers)
 
-    payload = b"".join(app(environ, start_response))
-    return answer["status"], payload
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        payload = b"".join(app(environ, start_response))
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+    return got["status"], got["headers"], payload
+
+
+def call(app, body, **kwargs):
+    """(status, body) of :func:`answer`."""
+    status, _headers, payload = answer(app, body, **kwargs)
+    return status, payload
 
 
 def scan(lane, **extra):

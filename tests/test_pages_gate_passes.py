@@ -3,6 +3,7 @@ the A4 print sheet, the phone view; scoping (another jurisdiction's worker gets 
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -244,13 +245,17 @@ def test_print_sheet_has_one_card_and_one_decodable_qr_per_live_pass(world, logi
         assert claims.number == number
         assert p.person.name in card and p.jurisdiction.name in card
         assert f"{timezone.localdate(p.valid_until):%Y-%m-%d}" in card  # the local date
-    assert "@page" in body and "size: A4" in body and "Resident pass" in body
+    assert "Resident pass" in body and 'href="/static/gate/pass-print.css"' in body
+    css = (Path(pass_views.__file__).parents[1] / "static" / "gate" / "pass-print.css").read_text()
+    assert "@page" in css and "size: A4" in css
 
 
 def test_print_sheet_needs_no_network_asset(world, login, issued):
     body = login(world.worker_a).get(print_url(**{"pass": issued.pk})).content.decode()
     assert len(cards(body)) == 1
-    assert not re.search(r"<(script|link|img)[^>]+(src|href)=\"(?!data:)", body)
+    # Only the platform's own files (its stylesheet and print script), nothing from outside.
+    assets = re.findall(r"<(?:script|link|img)[^>]+(?:src|href)=\"([^\"]+)\"", body)
+    assert all(a.startswith(("data:", "/static/")) for a in assets), assets
     assert "http://" not in body.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "https://" not in body and "url(" not in body
 
