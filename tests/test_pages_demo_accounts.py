@@ -1,4 +1,5 @@
-"""Every link a demo account is offered leads somewhere it may go, quickly.
+"""As each demo account: every link offered leads somewhere it may go, quickly; and every
+object outside the account's jurisdiction, asked for by its URL, answers without content.
 
 As each demo account, start at the home page and follow every same-site link breadth first,
 at most :data:`PER_PATTERN` URLs per URL pattern (so a list of 600 people costs three person
@@ -20,6 +21,7 @@ from django.test import Client
 from django.urls import Resolver404, resolve
 
 from shoumen.core.demo.world import DEMO_ACCOUNTS
+from shoumen.people.models import Person
 
 PER_PATTERN = int(os.environ.get("CRAWL_PER_PATTERN", "3"))
 BUDGET_MS = int(os.environ.get("PAGE_BUDGET_MS", "300"))  # on the demo data, SQLite or PostgreSQL
@@ -96,7 +98,7 @@ def _timed_get(client, url):
 def test_the_demo_cases_trace_and_contacts_open_within_the_budget(demo):
     """The heaviest pages of the demo: the confirmed case's movements and close contacts."""
     from shoumen.accounts.models import User
-    from shoumen.people.models import Person, PersonStatus
+    from shoumen.people.models import PersonStatus
 
     case = Person.objects.get(status=PersonStatus.CONFIRMED)
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
@@ -116,3 +118,60 @@ def test_every_link_of_every_demo_account_opens_within_the_budget(demo):
         problems += found
     assert not problems, "\n".join(problems)
     assert all(count > 3 for count in pages.values()), pages  # each account reached pages
+
+
+def _kinds():
+    """(name, URL of one object, the queryset of what the page shows the user, the label
+    that would give the object away)."""
+    from shoumen.gate.models import Checkpoint, FeverAlert, ResidentPass
+    from shoumen.geo.models import Node, Place
+    from shoumen.ledgers.models import ExportJob, ImportJob
+    from shoumen.resumption.models import Enterprise
+
+    return [
+        ("person", "/people/{pk}/", lambda u: Person.objects.visible_to(u), "name"),
+        ("trace", "/gate/people/{pk}/trace/", lambda u: Person.objects.visible_to(u, "gate.trace"), "name"),
+        ("contacts", "/gate/people/{pk}/contacts/",
+         lambda u: Person.objects.visible_to(u, "gate.trace"), "name"),
+        ("place", "/places/{pk}/", lambda u: Place.objects.visible_to(u), "name"),
+        ("node", "/places/nodes/{pk}/", lambda u: Node.objects.visible_to(u), "name"),
+        ("checkpoint", "/gate/checkpoints/{pk}/", lambda u: Checkpoint.objects.visible_to(u), None),
+        ("pass", "/gate/passes/{pk}/", lambda u: ResidentPass.objects.visible_to(u, "gate.passes"),
+         "number"),
+        ("alert", "/gate/alerts/{pk}/", lambda u: FeverAlert.objects.visible_to(u), None),
+        ("enterprise", "/enterprises/{pk}/", lambda u: Enterprise.objects.visible_to(u), "name"),
+        ("import job", "/ledgers/imports/{pk}/", lambda u: ImportJob.objects.visible_to(u),
+         "original_name"),
+        ("export job", "/ledgers/exports/{pk}/", lambda u: ExportJob.objects.visible_to(u), None),
+    ]
+
+
+SAMPLE = 6  # out-of-scope objects per account and kind, spread over the table
+
+
+@pytest.mark.django_db
+def test_no_page_shows_an_object_outside_the_accounts_jurisdiction(demo):
+    from shoumen.accounts.models import User
+
+    leaks, asked = [], 0
+    for account in DEMO_ACCOUNTS:
+        user = User.objects.get(username=account.username)
+        if user.is_superuser:
+            continue  # sees everything
+        client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+        client.force_login(user)
+        for kind, url, visible, label in _kinds():
+            model = visible(user).model
+            outside = model._default_manager.exclude(pk__in=visible(user).values("pk")).order_by("pk")
+            total = outside.count()
+            picks = [outside[i * total // SAMPLE] for i in range(SAMPLE)] if total > SAMPLE else outside
+            for obj in picks:
+                asked += 1
+                response = client.get(url.format(pk=obj.pk))
+                body = response.content.decode()
+                shown = label and str(getattr(obj, label)) and str(getattr(obj, label)) in body
+                if response.status_code not in (403, 404) or shown:
+                    leaks.append(f"{account.username}: {kind} {obj.pk} answered "
+                                 f"{response.status_code}{' with its ' + label if shown else ''}")
+    assert not leaks, "\n".join(leaks)
+    assert asked > 500
