@@ -204,6 +204,25 @@ MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_MB", "50")) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# --- Upload checks (shoumen.core.uploads) --------------------------------------------------
+# Every uploaded file is checked before anything parses it. A workbook (a zip) is judged by
+# its directory without unpacking it: what it unpacks to in all and per part, how tightly a
+# part is packed (real workbooks: about 5-20 times) and how many parts it has. A 200,000-row
+# people ledger unpacks to about 100 MB.
+UPLOAD_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("SHOUMEN_UPLOAD_MAX_UNCOMPRESSED_MB",
+                                                   "256")) * 1024 * 1024
+UPLOAD_MAX_PART_BYTES = int(os.environ.get("SHOUMEN_UPLOAD_MAX_PART_MB", "128")) * 1024 * 1024
+UPLOAD_MAX_RATIO = int(os.environ.get("SHOUMEN_UPLOAD_MAX_RATIO", "100"))
+UPLOAD_MAX_PARTS = int(os.environ.get("SHOUMEN_UPLOAD_MAX_PARTS", "10000"))
+# Photos: refused above this many pixels, judged from the header before decoding (a 50 MP
+# photo decodes to 150 MB).
+UPLOAD_MAX_IMAGE_PIXELS = int(os.environ.get("SHOUMEN_UPLOAD_MAX_IMAGE_MEGAPIXELS",
+                                             "50")) * 1_000_000
+# The process that parses an uploaded ledger may grow by at most this much; a workbook that
+# needs more is refused (a real 200,000-row ledger needs far less: docs/benchmarks.md).
+IMPORT_READ_MAX_MEMORY_BYTES = int(os.environ.get("SHOUMEN_IMPORT_READ_MAX_MEMORY_MB",
+                                                  "512")) * 1024 * 1024
+
 # --- Background tasks ---------------------------------------------------------------------
 TASKS = {
     "default": {

@@ -50,14 +50,14 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
-from shoumen.core import audit, request_context
+from shoumen.core import audit, request_context, uploads
 from shoumen.core.models import AuditAction
 from shoumen.core.scoping import scope_for
 
 from . import registry
 from .models import ExportJob, ImportJob, ImportMode, JobStatus
 from .registry import CellError, ImportContext, Importer, normalize_header
-from .xlsx import header_cells, not_xlsx_message, save_to_bytes, sniff_xlsx, text_cells
+from .xlsx import header_cells, long_cell, not_xlsx_message, save_to_bytes, text_cells
 
 logger = logging.getLogger(__name__)
 
@@ -80,10 +80,11 @@ class LedgerFileError(Exception):
 # --- Starting jobs (in the request) --------------------------------------------------------
 
 def check_upload(upload) -> None:
-    """Raise ValidationError unless ``upload`` is a non-empty .xlsx within the size limit.
+    """Raise ValidationError unless ``upload`` is a non-empty .xlsx within the size limit and
+    the limits of :mod:`shoumen.core.uploads` (what it unpacks to, how tightly it is packed).
 
     Cheap checks only (size, zip directory): they run before anything is stored, so a wrong
-    file is refused at once with a message saying what to do.
+    file — a workbook bomb too — is refused at once with a message saying what to do.
     """
     size = getattr(upload, "size", None) or 0
     limit = settings.MAX_UPLOAD_BYTES
@@ -97,9 +98,7 @@ def check_upload(upload) -> None:
     if size == 0:
         raise ValidationError(_("The file is empty; choose the filled-in ledger and upload "
                                 "again."), code="empty")
-    problem = sniff_xlsx(upload)
-    if problem:
-        raise ValidationError(problem, code="not_xlsx")
+    uploads.check_upload(upload, kinds={uploads.XLSX})
 
 
 def body_too_large(request) -> str | None:
@@ -248,12 +247,19 @@ def _open_sheet(job: ImportJob):
                               % {"size": filesizeformat(size),
                                  "limit": filesizeformat(settings.MAX_UPLOAD_BYTES)})
     handle = job.file.storage.open(job.file.name, "rb")
-    problem = sniff_xlsx(handle)
-    if problem:
+    try:
+        # Again here (the file may have been stored before a check existed), and deeper: the
+        # XML is unpacked in pieces first so that openpyxl never meets a cell or string that
+        # would take much memory (openpyxl holds all shared strings from the start).
+        uploads.scan_xlsx(handle)
+    except ValidationError as exc:
         handle.close()
-        raise LedgerFileError(problem)
+        raise LedgerFileError(" ".join(exc.messages)) from None
     try:
         workbook = load_workbook(handle, read_only=True, data_only=True)
+    except MemoryError:
+        handle.close()
+        raise  # the reading process's limit (_read_in_child), not a broken file
     except Exception:  # noqa: BLE001 - any parse failure means "not a workbook we can read"
         handle.close()
         logger.info("import job %s: workbook could not be opened", job.pk, exc_info=True)
@@ -366,11 +372,19 @@ def _child_main(target, sender, *args) -> None:
 
 def _read_in_child(sender, job: ImportJob) -> None:
     """The reading process: sends ("size", max_row), then ("rows", [tuples]) batches and
-    ("end", None); or ("file_error", message) / ("error", traceback)."""
+    ("end", None); or ("file_error", message) / ("error", traceback), also after rows.
+
+    It may grow by at most ``settings.IMPORT_READ_MAX_MEMORY_BYTES``: a workbook that needs
+    more is refused (with the checks of :func:`uploads.scan_xlsx`, no real ledger comes near).
+    """
+    _limit_memory(settings.IMPORT_READ_MAX_MEMORY_BYTES)
     try:
         workbook, sheet = _open_sheet(job)
     except LedgerFileError as exc:
         sender.send(("file_error", str(exc)))
+        return
+    except MemoryError:
+        sender.send(("file_error", _needs_too_much_memory_message()))
         return
     except Exception:  # noqa: BLE001 - reported to the parent, which fails the job
         sender.send(("error", traceback.format_exc()))
@@ -385,10 +399,37 @@ def _read_in_child(sender, job: ImportJob) -> None:
                 batch = []
         sender.send(("rows", batch))
         sender.send(("end", None))
+    except MemoryError:
+        batch = None
+        sender.send(("file_error", _needs_too_much_memory_message()))
     except Exception:  # noqa: BLE001
         sender.send(("error", traceback.format_exc()))
     finally:
         _close(workbook)
+
+
+def _limit_memory(extra: int) -> None:
+    """Let this process (a forked reader) grow by at most ``extra`` bytes; past that an
+    allocation fails with MemoryError instead of taking the machine's memory. Linux counts
+    every private mapping in RLIMIT_DATA; where it cannot be read or set, nothing changes."""
+    try:
+        import resource
+
+        with open("/proc/self/status") as status:
+            used = next(int(line.split()[1]) * 1024 for line in status
+                        if line.startswith("VmData:"))
+        _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        limit = used + extra if hard == resource.RLIM_INFINITY else min(used + extra, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+    except (ImportError, OSError, StopIteration, ValueError):
+        logger.info("could not limit the memory of the reading process", exc_info=True)
+
+
+def _needs_too_much_memory_message() -> str:
+    return _("Reading the workbook would take more than %(limit)s of memory, far more than a "
+             "ledger of %(max)s rows needs; it was refused and nothing was imported. Open it in "
+             "Excel or WPS, save it as a new .xlsx file and upload that.") % {
+        "limit": filesizeformat(settings.IMPORT_READ_MAX_MEMORY_BYTES), "max": f"{MAX_ROWS:,}"}
 
 
 def _receive(receiver) -> tuple[str, Any]:
@@ -409,7 +450,28 @@ def _received_rows(receiver, source: _SheetRows) -> Iterator[tuple]:
         kind, payload = _receive(receiver)
         if kind == "end":
             return
+        if kind == "file_error":
+            raise LedgerFileError(payload)
         yield from payload
+
+
+def _refusing_long_cells(rows: Iterator[tuple], column_names: dict[int, str]) -> Iterator[tuple]:
+    """``rows``, numbered as Excel numbers them (from 1); LedgerFileError at the first cell
+    longer than Excel allows (no real workbook has one: the file was made to harm), naming it
+    by row and column (its header in ``column_names`` once the header row is known)."""
+    for row_no, values in enumerate(rows, start=1):
+        index = long_cell(values)
+        if index is not None:
+            letter = get_column_letter(index + 1)
+            name = column_names.get(index)
+            raise LedgerFileError(
+                _("Row %(row)d, column %(column)s holds %(length)s characters; a cell can hold "
+                  "at most %(max)s (Excel's own limit). Nothing was imported: shorten the cell "
+                  "and upload the file again.")
+                % {"row": row_no, "column": f"{letter} ({name})" if name else letter,
+                   "length": f"{len(values[index]):,}",
+                   "max": f"{uploads.EXCEL_MAX_CELL_CHARS:,}"})
+        yield values
 
 
 def _read_header(rows: Iterator[tuple], importer: Importer) -> tuple[int, dict[str, int],
@@ -605,8 +667,10 @@ def _large_write_cache(kib: int = 64 * 1024):
 def _check_rows(job, importer: Importer, ctx: ImportContext, source: _SheetRows):
     """The checking pass: every row validated, nothing written. Returns
     (good records, problems, set of bad row numbers, number of data rows)."""
-    rows = source.rows
+    column_names: dict[int, str] = {}
+    rows = _refusing_long_cells(source.rows, column_names)
     header_row, columns, headers = _read_header(rows, importer)
+    column_names.update({index: headers[key] for key, index in columns.items()})
     ctx.data["_headers"] = headers
     # The sheet's recorded size is only an estimate for the progress bar (blank and formatted
     # rows count in it); the row limit is enforced on the rows actually read.

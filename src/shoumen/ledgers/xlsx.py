@@ -1,51 +1,29 @@
-"""Small helpers for writing workbooks safely and for reading uploaded ones."""
+"""Small helpers for writing workbooks safely and for reading uploaded ones.
+
+Uploaded workbooks are checked by :mod:`shoumen.core.uploads` (the one upload checker) before
+openpyxl opens them; :func:`long_cell` is the check on the rows as they stream.
+"""
 
 from __future__ import annotations
 
 import io
-import zipfile
 from typing import Any
 
-from django.utils.translation import gettext as _
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from shoumen.core.uploads import EXCEL_MAX_CELL_CHARS, not_xlsx_message
 
-def not_xlsx_message() -> str:
-    return _("The file is not an Excel .xlsx workbook; save it as .xlsx (Excel or WPS: File → "
-             "Save As → Excel Workbook) and upload again.")
+__all__ = ["header_cells", "long_cell", "not_xlsx_message", "save_to_bytes", "text_cells"]
 
 
-def sniff_xlsx(fileobj) -> str | None:
-    """Why ``fileobj`` cannot be an .xlsx workbook, or None if it looks like one.
-
-    Reads only the zip directory and ``[Content_Types].xml``, so it is cheap enough to run
-    while the upload request is still open. The file position is restored.
-    """
-    start = fileobj.tell() if hasattr(fileobj, "tell") else 0
-    try:
-        fileobj.seek(0)
-        head = fileobj.read(8)
-        if head.startswith(b"\xd0\xcf\x11\xe0"):
-            # OLE2: the old .xls format, or an .xlsx protected with a password.
-            return _("This is an old-style .xls workbook or a password-protected one; open it in "
-                     "Excel or WPS, remove any password, save it as .xlsx and upload again.")
-        if not head.startswith(b"PK"):
-            return not_xlsx_message()
-        fileobj.seek(0)
-        try:
-            with zipfile.ZipFile(fileobj) as archive:
-                names = set(archive.namelist())
-                if "[Content_Types].xml" not in names:
-                    return not_xlsx_message()
-                content_types = archive.read("[Content_Types].xml")
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, OSError, EOFError):
-            return not_xlsx_message()
-        if b"spreadsheetml" not in content_types and b"ms-excel" not in content_types:
-            return not_xlsx_message()
-        return None
-    finally:
-        fileobj.seek(start)
+def long_cell(values: tuple) -> int | None:
+    """The index of the first value in a row that is text longer than a cell of Excel can hold
+    (:data:`~shoumen.core.uploads.EXCEL_MAX_CELL_CHARS`), or None."""
+    for index, value in enumerate(values):
+        if value.__class__ is str and len(value) > EXCEL_MAX_CELL_CHARS:
+            return index
+    return None
 
 
 def text_cells(ws, values: list[Any]) -> list[Any]:

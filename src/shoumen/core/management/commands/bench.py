@@ -7,7 +7,8 @@ from datetime import datetime
 from django.core.management.base import BaseCommand
 from django.db import connection
 
-BENCHMARKS = ("people-list", "import", "gate-scan", "gate-batch", "gate-contacts")
+BENCHMARKS = ("people-list", "import", "import-memory", "gate-scan", "gate-batch",
+              "gate-contacts")
 
 
 class Command(BaseCommand):
@@ -16,7 +17,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("which", nargs="*", default=list(BENCHMARKS),
                             help=", ".join(BENCHMARKS) + " (default: all)")
-        parser.add_argument("--rows", type=int, default=100_000, help="rows for the import benchmark")
+        parser.add_argument("--rows", type=int, default=100_000,
+                            help="rows for the import and import-memory benchmarks")
         parser.add_argument("--repeat", type=int, default=30)
         gate = parser.add_argument_group("gate benchmarks")
         gate.add_argument("--clients", type=int, default=32,
@@ -37,7 +39,14 @@ class Command(BaseCommand):
                           help="gate-contacts: how many cases (each with 20 entries)")
 
     def handle(self, *args, which, rows, repeat, **options):
-        from shoumen.core.benchmarks import gate_batch, gate_contacts, gate_scan, people_import, people_list
+        from shoumen.core.benchmarks import (
+            gate_batch,
+            gate_contacts,
+            gate_scan,
+            import_memory,
+            people_import,
+            people_list,
+        )
         from shoumen.core.benchmarks.gate_server import ServerConfig
 
         config = ServerConfig(options["workers"], options["threads"])
@@ -54,6 +63,7 @@ class Command(BaseCommand):
         runners = {
             "people-list": lambda: people_list.run(repeat=repeat),
             "import": lambda: people_import.run(rows=rows),
+            "import-memory": lambda: import_memory.run(rows=rows),
             "gate-scan": scan,
             "gate-batch": lambda: gate_batch.run(
                 config=config, batch_size=options["batch_size"], total=options["batch_entries"],
@@ -82,9 +92,10 @@ class Command(BaseCommand):
                 continue
             self.stdout.write(f"Running {name}…")
             self.stdout.flush()
-            result = runners[name]()
-            self.stdout.write(result.markdown_row())
-            rows_out.append(result.markdown_row())
+            outcome = runners[name]()
+            for result in outcome if isinstance(outcome, list) else [outcome]:
+                self.stdout.write(result.markdown_row())
+                rows_out.append(result.markdown_row())
         self.stdout.write("")
         self.stdout.write("| Benchmark | Figure | Ceiling (same run) | Ratio | Target | Verdict |")
         self.stdout.write("|---|---|---|---|---|---|")
