@@ -144,7 +144,8 @@ def test_a_job_that_cannot_be_enqueued_stays_due(db):
 def test_default_schedule_runs_retention_and_rotation_daily():
     paths = {job.task_path for job in configured_jobs()}
     assert paths == {RETENTION, "shoumen.gate.tasks.rotate_pass_keys",
-                     "shoumen.gate.tasks.retire_unguarded_devices"} == {p for p, _ in DEFAULT_SCHEDULE}
+                     "shoumen.gate.tasks.retire_unguarded_devices",
+                     "shoumen.core.tasks.backup_database"} == {p for p, _ in DEFAULT_SCHEDULE}
 
 
 def test_scheduler_command_once(gate, settings):

@@ -223,6 +223,16 @@ UPLOAD_MAX_IMAGE_PIXELS = int(os.environ.get("SHOUMEN_UPLOAD_MAX_IMAGE_MEGAPIXEL
 IMPORT_READ_MAX_MEMORY_BYTES = int(os.environ.get("SHOUMEN_IMPORT_READ_MAX_MEMORY_MB",
                                                   "512")) * 1024 * 1024
 
+# --- Backups (shoumen.core.backups) --------------------------------------------------------
+# Where `shoumen backup` and the daily backup write, and how many of their files stay there.
+# The backups never contain PII_KEY or SECRET_KEY: keep those apart (docs/running.md).
+BACKUP_DIR = Path(os.environ.get("SHOUMEN_BACKUP_DIR", VAR_DIR / "backups")).resolve()
+BACKUP_KEEP = int(os.environ.get("SHOUMEN_BACKUP_KEEP", "14"))  # 0 keeps every backup
+# The daily backup at 02:30 runs on the embedded SQLite database; on PostgreSQL backups are
+# the DBA's (pg_dump, WAL archiving) unless this is turned on.
+BACKUP_SCHEDULED = env_bool("SHOUMEN_BACKUP_SCHEDULED",
+                            DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3")
+
 # --- Background tasks ---------------------------------------------------------------------
 TASKS = {
     "default": {

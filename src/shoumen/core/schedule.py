@@ -25,6 +25,9 @@ from django.utils.module_loading import import_string
 logger = logging.getLogger(__name__)
 
 DEFAULT_SCHEDULE = [
+    # A backup of the database before the clean-ups (does nothing on PostgreSQL unless
+    # BACKUP_SCHEDULED: backups are the DBA's there).
+    ("shoumen.core.tasks.backup_database", "02:30"),
     # Movement records past RETENTION_DAYS go in the quietest hour.
     ("shoumen.gate.tasks.delete_expired_entries", "03:00"),
     # Devices whose guard lost the right to register there, if a change bypassed the signals.
