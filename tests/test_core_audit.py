@@ -146,3 +146,21 @@ def test_changed_labels_are_field_names_users_know(world):
     with translation.override("en"):
         labels = events_for(p).get(action="update").changed_labels()
     assert sorted(labels) == ["address", "community / grid"]
+
+
+def test_loading_a_fixture_writes_no_audit_rows(world, tmp_path):
+    """loaddata restores rows (the move from SQLite to PostgreSQL): their many-to-many fields
+    are set without a raw flag, and must not be recorded as changes made now."""
+    from django.core import serializers
+    from django.core.management import call_command
+
+    tag = PersonTag.objects.create(code="returned", name="返济人员")
+    p = person(world.worker_a, world.grid_a1, "赵钱")
+    p.tags.set([tag])
+    fixture = tmp_path / "people.json"
+    fixture.write_text(serializers.serialize("json", [p]))
+    Person.objects.filter(pk=p.pk).delete()
+    before = AuditEvent.objects.count()
+    call_command("loaddata", str(fixture), verbosity=0)
+    assert Person.objects.get(pk=p.pk).tags.get() == tag
+    assert AuditEvent.objects.count() == before

@@ -171,7 +171,10 @@ def _remember_before(sender, instance, raw=False, **kwargs):
 
 @receiver(post_save)
 def _audit_save(sender, instance, created, raw=False, **kwargs):
-    if raw or not isinstance(instance, AuditedModel):
+    if raw:  # loaddata: the rows are restored as they were, audit rows with them
+        instance._audit_raw = True  # and its many-to-many set next (no raw flag there)
+        return
+    if not isinstance(instance, AuditedModel):
         return
     after = snapshot(instance)
     if created:
@@ -193,7 +196,7 @@ def _audit_delete(sender, instance, **kwargs):
 
 @receiver(m2m_changed)
 def _audit_m2m(sender, instance, action, reverse, model, pk_set, **kwargs):
-    if reverse or not isinstance(instance, AuditedModel):
+    if reverse or not isinstance(instance, AuditedModel) or getattr(instance, "_audit_raw", False):
         return
     if action not in {"post_add", "post_remove", "post_clear"}:
         return

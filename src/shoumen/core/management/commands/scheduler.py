@@ -14,7 +14,8 @@ from shoumen.core.schedule import Scheduler
 
 
 class Command(BaseCommand):
-    help = "Enqueue the daily background jobs (retention, pass key rotation) when they are due."
+    help = ("Enqueue the daily background jobs (backup, retention, device sweep, pass key "
+            "rotation) when they are due.")
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=30.0,
