@@ -5,7 +5,13 @@
    data-confirm="…"   on a submit button: ask first, submit only on OK;
    data-print         on a button: print the page;
    data-percent="N"   on a progress bar: its width, N %;
-   data-indent="N"    on a tree cell: its depth (the CSS variable --sm-indent).
+   data-indent="N"    on a tree cell: its depth (the CSS variable --sm-indent);
+   data-search-as-typed  on a search field that asks as the user types: its form does not ask
+                      again when the field's "change" bubbles up, and a typed request that
+                      would only show what the page already shows is not sent (Enter has
+                      sent it; a second answer pushed into the history would cancel a link
+                      the user clicks meanwhile). htmx's trigger filters would need eval,
+                      which the policy forbids.
 
    The last two are applied again to content htmx swaps in. */
 (function () {
@@ -36,6 +42,18 @@
       cell.style.setProperty("--sm-indent", String(Number(cell.getAttribute("data-indent")) || 0));
     });
   }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var detail = event.detail;
+    var cause = detail.requestConfig.triggeringEvent;
+    var typed = detail.elt.hasAttribute("data-search-as-typed");
+    var fromTypedField = cause && cause.type === "change" && cause.target !== detail.elt &&
+      cause.target.hasAttribute && cause.target.hasAttribute("data-search-as-typed");
+    var alreadyShown = detail.pathInfo.finalRequestPath === window.location.pathname + window.location.search;
+    if (fromTypedField || (typed && alreadyShown)) {
+      event.preventDefault();
+    }
+  });
 
   applyStyles(document);
   document.addEventListener("htmx:load", function (event) { applyStyles(event.target); });
