@@ -128,7 +128,7 @@ def test_htmx_request_gets_only_the_table_partial(world, login, zhang):
     assert 'hx-swap-oob="true"' in body
     assert "HX-Request" in r["Vary"]
     full = login(world.worker_a).get(reverse("people:list")).content.decode()
-    assert "<html" in full and 'hx-trigger="keyup changed delay:300ms' in full
+    assert "<html" in full and 'hx-trigger="input changed delay:300ms' in full
 
 
 def test_pagination_keeps_querystring(world, login):
