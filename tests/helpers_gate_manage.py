@@ -28,8 +28,11 @@ def gate_world(world):
 
 
 def enter(world, temperature="36.5", *, checkpoint=None, person=None, at=None, direction="in"):
-    """Register one entry by look-up (no pass) and return the outcome."""
-    return register(checkpoint=checkpoint or world.gate_a, actor=world.guard,
+    """Register one entry by look-up (no pass) and return the outcome: by 东门's guard there,
+    by the administrator elsewhere (a guard registers only where they guard)."""
+    checkpoint = checkpoint or world.gate_a
+    actor = world.guard if checkpoint == world.gate_a else world.admin
+    return register(checkpoint=checkpoint, actor=actor,
                     direction=direction, temperature=temperature,
                     person=person or world.resident, at=at)
 

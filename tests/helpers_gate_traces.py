@@ -8,7 +8,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
-from shoumen.core import request_context
 from shoumen.gate.models import Entry
 from shoumen.people.models import PersonStatus
 from shoumen.people.services import change_status
@@ -44,11 +43,10 @@ def with_outbreak(sites):
     sites.observed = mk(sites.worker_a, sites.community_a, "已观察")
     sites.confirmed = mk(sites.worker_a, sites.community_a, "确诊")
     sites.elsewhere = mk(sites.worker_b, sites.community_b, "乙社区人")
-    with request_context.acting_as(sites.worker_a):
-        change_status(sites.observed, actor=sites.worker_a, status=PersonStatus.HOME_OBSERVATION,
-                      reason="早前")
-        change_status(sites.confirmed, actor=sites.worker_a, status=PersonStatus.CONFIRMED,
-                      reason="确诊")
+    change_status(sites.observed, actor=sites.worker_a, status=PersonStatus.HOME_OBSERVATION,
+                  reason="早前")
+    change_status(sites.confirmed, actor=sites.worker_a, status=PersonStatus.CONFIRMED,
+                  reason="确诊")
     t = timezone.now() - timedelta(days=2)
     add_entry(sites.case, sites.gate_a, t)
     for i, p in enumerate([sites.normal_1, sites.normal_2, sites.observed, sites.confirmed,

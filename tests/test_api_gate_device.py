@@ -25,6 +25,7 @@ from shoumen.people import fake
 from shoumen.people.models import Person, PersonStatus
 from shoumen.people.services import change_status
 from tests import factories
+from tests.factories import force_update
 
 KEYS = "/api/gate/keys/"
 LISTS = "/api/gate/offline-lists/"
@@ -204,7 +205,7 @@ def test_scan_refusals_each_have_their_reason_and_store_nothing(gate, reason):
     elif reason == "bad_signature":
         text = _reencode(gate.pass_.qr_text, _flip_signature_byte)
     elif reason == "expired":
-        ResidentPass.objects.filter(pk=gate.pass_.pk).update(
+        force_update(ResidentPass.objects.filter(pk=gate.pass_.pk),
             valid_until=timezone.now() - timedelta(days=1))
     elif reason == "revoked":
         passes.revoke_pass(gate.pass_, actor=gate.worker_a, reason="遗失")

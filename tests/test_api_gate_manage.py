@@ -11,6 +11,7 @@ from shoumen.gate.models import Checkpoint, FeverAlert, FeverStage
 from shoumen.gate.passes import issue_pass, revoke_pass
 from shoumen.gate.registration import register
 from tests import factories
+from tests.factories import force_update
 from tests.helpers_gate_manage import api, enter, gate_world
 
 CHECKPOINTS = "/api/gate/checkpoints/"
@@ -45,7 +46,7 @@ def test_checkpoint_filters(gate):
     assert ids(client.get(CHECKPOINTS, {"site": "gate"})) == {gate.gate_a.pk, gate.gate_b.pk}
     assert ids(client.get(CHECKPOINTS, {"node": gate.community_b.pk})) == {gate.gate_b.pk}
     assert ids(client.get(CHECKPOINTS, {"q": "绿地"})) == {gate.lobby.pk}
-    Checkpoint.objects.filter(pk=gate.gate_b.pk).update(active=False)
+    force_update(Checkpoint.objects.filter(pk=gate.gate_b.pk), active=False)
     assert ids(client.get(CHECKPOINTS, {"active": "false"})) == {gate.gate_b.pk}
 
 

@@ -164,3 +164,25 @@ def test_loading_a_fixture_writes_no_audit_rows(world, tmp_path):
     call_command("loaddata", str(fixture), verbosity=0)
     assert Person.objects.get(pk=p.pk).tags.get() == tag
     assert AuditEvent.objects.count() == before
+
+
+def test_a_bulk_update_of_audited_fields_is_refused_and_update_rows_audits_each_row(world):
+    import pytest
+
+    from shoumen.core import audit
+
+    towers = [place(world.community_a, name) for name in ("甲楼", "乙楼")]
+    with pytest.raises(TypeError, match="update_rows"):
+        Place.objects.filter(pk__in=[t.pk for t in towers]).update(property_company="新物业")
+    with request_context.acting_as(world.commander):
+        changed = audit.update_rows(Place.objects.filter(pk__in=[t.pk for t in towers]),
+                                    property_company="新物业", note="物业更换")
+    assert changed == 2
+    for tower in towers:
+        tower.refresh_from_db()
+        assert tower.property_company == "新物业"
+        row = events_for(tower).last()
+        assert (row.action, row.actor, row.note) == ("update", world.commander, "物业更换")
+        assert row.before == {"property_company": ""} and row.after == {"property_company": "新物业"}
+    assert audit.update_rows(Place.objects.filter(pk=towers[0].pk), property_company="新物业",
+                             note="again") == 0  # nothing changed: no row

@@ -7,7 +7,7 @@ from shoumen.core.scoping import collapse_paths, scope_for, subtree_q
 from shoumen.geo.models import Node, NodeKind
 from shoumen.people.models import Person
 from shoumen.resumption.models import Enterprise
-from tests.factories import enterprise, node, person, user
+from tests.factories import enterprise, force_update, node, person, user
 
 
 def test_subtree_is_exact(world):
@@ -86,7 +86,7 @@ def test_capability_applies_only_where_the_granting_role_is_held(world):
 
 
 def test_inactive_assignment_grants_nothing(world):
-    world.worker_a.role_assignments.update(active=False)
+    force_update(world.worker_a.role_assignments.all(), active=False)
     world.worker_a._shoumen_scope = None
     person(world.admin, world.community_a, "甲一")
     assert not Person.objects.visible_to(world.worker_a).exists()

@@ -1,7 +1,6 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from shoumen.core import request_context
 from shoumen.core.models import AuditEvent
 from shoumen.geo import services as geo_services
 from shoumen.geo.models import Place
@@ -9,9 +8,8 @@ from shoumen.resumption import services as resumption_services
 
 
 def test_save_place_creates_audited_and_refuses_out_of_scope(world):
-    with request_context.acting_as(world.commander):
-        place = geo_services.save_place(None, {"jurisdiction": world.community_a, "kind": "building",
-                                              "name": "金龙大厦"}, actor=world.commander)
+    place = geo_services.save_place(None, {"jurisdiction": world.community_a, "kind": "building",
+                                          "name": "金龙大厦"}, actor=world.commander)
     assert AuditEvent.objects.filter(action="create", object_id=str(place.pk),
                                      actor=world.commander).exists()
     with pytest.raises(ValidationError) as exc:

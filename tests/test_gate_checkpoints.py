@@ -5,11 +5,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
+from shoumen.core.authz import NotAllowed
 from shoumen.core.models import AuditEvent
 from shoumen.gate import services
 from shoumen.gate.models import Checkpoint, CheckpointDevice
 from shoumen.geo.models import Place, PlaceKind
 from tests import factories
+from tests.factories import force_update
 from tests.helpers_gate_manage import gate_world
 
 
@@ -118,8 +120,8 @@ def test_set_guards_replaces_them(gate):
     second = factories.user("guard_a2", "checkpoint_guard", gate.community_a)
     services.set_guards(gate.gate_a, [second], actor=gate.worker_a)
     assert list(gate.gate_a.guards.all()) == [second]
-    assert set(services.registrable_checkpoints(second)) == {gate.gate_a}
-    assert not services.registrable_checkpoints(gate.guard).exists()
+    assert set(Checkpoint.objects.visible_to(second, "gate.register")) == {gate.gate_a}
+    assert not Checkpoint.objects.visible_to(gate.guard, "gate.register").exists()
 
 
 @pytest.mark.parametrize("who", ["guard_b", "volunteer", "worker_b"])
@@ -132,16 +134,16 @@ def test_set_guards_refuses_users_without_the_guard_role_here(gate, who):
 
 @pytest.mark.parametrize("who", ["guard", "worker_b", "grid_worker"])
 def test_only_gate_managers_set_guards(gate, who):
-    with pytest.raises(PermissionError):
+    with pytest.raises(NotAllowed):
         services.set_guards(gate.gate_a, [], actor=getattr(gate, who))
     assert gate.gate_a.guards.count() == 1
 
 
 def test_a_grid_guard_assigned_to_the_community_gate_may_register_there(gate):
     grid_guard = factories.user("grid_guard", "checkpoint_guard", gate.grid_a1)
-    assert not services.registrable_checkpoints(grid_guard).exists()
+    assert not Checkpoint.objects.visible_to(grid_guard, "gate.register").exists()
     services.set_guards(gate.gate_a, [gate.guard, grid_guard], actor=gate.worker_a)
-    assert list(services.registrable_checkpoints(grid_guard)) == [gate.gate_a]
+    assert list(Checkpoint.objects.visible_to(grid_guard, "gate.register")) == [gate.gate_a]
 
 
 # --- where one may register --------------------------------------------------------------
@@ -151,26 +153,26 @@ def test_registrable_lists_each_checkpoint_once(gate):
     # listed a checkpoint once per guard.
     extra = [factories.user(f"g{i}", "checkpoint_guard", gate.community_a) for i in range(3)]
     services.set_guards(gate.gate_a, [gate.guard, *extra], actor=gate.worker_a)
-    ids = list(services.registrable_checkpoints(gate.worker_a).values_list("pk", flat=True))
+    ids = list(Checkpoint.objects.visible_to(gate.worker_a, "gate.register").values_list("pk", flat=True))
     assert sorted(ids) == sorted({gate.gate_a.pk, gate.lobby.pk})
-    assert services.registrable_checkpoints(gate.worker_a).count() == 2
+    assert Checkpoint.objects.visible_to(gate.worker_a, "gate.register").count() == 2
 
 
 def test_registrable_for_guard_manager_commander_and_outsider(gate):
-    assert list(services.registrable_checkpoints(gate.guard)) == [gate.gate_a]
-    assert set(services.registrable_checkpoints(gate.commander)) == {
+    assert list(Checkpoint.objects.visible_to(gate.guard, "gate.register")) == [gate.gate_a]
+    assert set(Checkpoint.objects.visible_to(gate.commander, "gate.register")) == {
         gate.gate_a, gate.gate_b, gate.lobby}
-    assert not services.registrable_checkpoints(gate.volunteer).exists()
-    assert not services.registrable_checkpoints(gate.grid_worker).exists()
+    assert not Checkpoint.objects.visible_to(gate.volunteer, "gate.register").exists()
+    assert not Checkpoint.objects.visible_to(gate.grid_worker, "gate.register").exists()
 
 
 def test_registrable_leaves_out_checkpoints_not_in_use_and_lost_roles(gate):
-    Checkpoint.objects.filter(pk=gate.gate_a.pk).update(active=False)
-    assert not services.registrable_checkpoints(gate.guard).exists()
-    Checkpoint.objects.filter(pk=gate.gate_a.pk).update(active=True)
-    gate.guard.role_assignments.update(active=False)
+    force_update(Checkpoint.objects.filter(pk=gate.gate_a.pk), active=False)
+    assert not Checkpoint.objects.visible_to(gate.guard, "gate.register").exists()
+    force_update(Checkpoint.objects.filter(pk=gate.gate_a.pk), active=True)
+    force_update(gate.guard.role_assignments.all(), active=False)
     gate.guard = type(gate.guard).objects.get(pk=gate.guard.pk)  # fresh scope
-    assert not services.registrable_checkpoints(gate.guard).exists()
+    assert not Checkpoint.objects.visible_to(gate.guard, "gate.register").exists()
 
 
 # --- devices -------------------------------------------------------------------------------
@@ -190,13 +192,13 @@ def test_device_token_works_until_revoked(gate):
 @pytest.mark.parametrize("who", ["guard", "worker_b"])
 def test_only_gate_managers_revoke_devices(gate, who):
     device, token = services.register_device(gate.gate_a, actor=gate.guard, name="手机")
-    with pytest.raises(PermissionError):
+    with pytest.raises(NotAllowed):
         services.revoke_device(device, actor=getattr(gate, who))
     assert services.device_for_token(token) == device
 
 
 def test_guard_cannot_register_a_device_elsewhere(gate):
-    with pytest.raises(PermissionError):
+    with pytest.raises(NotAllowed):
         services.register_device(gate.gate_b, actor=gate.guard, name="手机")
     assert not CheckpointDevice.objects.exists()
 

@@ -8,6 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
+from shoumen.core.authz import NotAllowed
 from shoumen.core.models import AuditEvent
 from shoumen.gate import services
 from shoumen.gate.models import FeverAlert, FeverFollowUp, FeverStage
@@ -163,7 +164,7 @@ def test_all_problems_reported_at_once(gate, alert):
 
 @pytest.mark.parametrize("who", ["worker_b", "guard", "volunteer"])
 def test_outsiders_may_not_follow_up(gate, alert, who):
-    with pytest.raises(PermissionError):
+    with pytest.raises(NotAllowed):
         services.follow_up(alert, actor=getattr(gate, who), stage=CLEARED)
     alert.refresh_from_db()
     assert alert.is_open and not alert.follow_ups.exists()

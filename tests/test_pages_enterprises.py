@@ -6,7 +6,7 @@ from stdnum.cn import uscc
 
 from shoumen.core.models import AuditEvent
 from shoumen.resumption.models import Enterprise, EnterpriseStatus
-from tests.factories import enterprise, place, user
+from tests.factories import enterprise, force_update, place, user
 
 
 def code(n: int, region="370103") -> str:
@@ -49,7 +49,7 @@ def test_list_scoped_to_jurisdiction(world, login, firms):
 
 
 def test_list_filters_sort_and_htmx(world, login, firms):
-    Enterprise.objects.filter(pk=firms["jinlong"].pk).update(status=EnterpriseStatus.RESUMED)
+    force_update(Enterprise.objects.filter(pk=firms["jinlong"].pk), status=EnterpriseStatus.RESUMED)
     c = login(world.commander)
     r = c.get(reverse("resumption:enterprise-list"), {"status": "resumed"})
     assert {e.name for e in r.context["page_obj"]} == {"金龙科技"}

@@ -15,6 +15,7 @@ from shoumen.gate.templatetags.pass_qr import qr_svg
 from shoumen.gate.views import passes as pass_views
 from shoumen.people.models import PersonKind
 from tests import factories
+from tests.factories import force_update
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -134,7 +135,7 @@ def several(world, issued):
     li = passes.issue_pass(factories.person(w, world.community_a, "李四"), actor=w)
     passes.revoke_pass(li, actor=w, reason="遗失")
     old = passes.issue_pass(factories.person(w, world.community_a, "王五"), actor=w)
-    ResidentPass.objects.filter(pk=old.pk).update(valid_until=timezone.now() - timedelta(days=1))
+    force_update(ResidentPass.objects.filter(pk=old.pk), valid_until=timezone.now() - timedelta(days=1))
     other = passes.issue_pass(factories.person(world.worker_b, world.community_b, "赵六"),
                               actor=world.worker_b)
     return {"live": [issued, zhang], "revoked": li, "expired": old, "other": other}
@@ -294,7 +295,7 @@ def test_phone_view_shows_revoked_and_expired_clearly_and_no_qr(world, login, is
     if state == "revoked":
         passes.revoke_pass(issued, actor=world.worker_a, reason="遗失")
     else:
-        ResidentPass.objects.filter(pk=issued.pk).update(valid_until=timezone.now())
+        force_update(ResidentPass.objects.filter(pk=issued.pk), valid_until=timezone.now())
     r = login(world.worker_a).get(reverse("gate:pass-card", args=[issued.pk]))
     body = r.content.decode()
     assert f'data-state="{state}"' in body and "<svg" not in body

@@ -13,7 +13,7 @@ from shoumen.core.models import AuditEvent
 from shoumen.people import fake
 from shoumen.people.models import Person, PersonStatus, PersonTag, StatusChange
 from shoumen.urls import urlpatterns as shoumen_urlpatterns
-from tests.factories import person, user
+from tests.factories import force_update, person, user
 
 # A stand-in for the ledgers app (built elsewhere), so that the Export/Import buttons can be
 # tested whether or not it exists yet. Used via settings.ROOT_URLCONF = __name__.
@@ -87,7 +87,7 @@ def test_filter_by_status_and_tag(world, login, zhang):
     tag = PersonTag.objects.create(code="returned", name="返乡人员")
     wang = person(world.worker_a, world.community_a, "王五", tags=[tag])
     zhao = person(world.worker_a, world.community_a, "赵六")
-    Person.objects.filter(pk=zhao.pk).update(status=PersonStatus.HOME_OBSERVATION)
+    force_update(Person.objects.filter(pk=zhao.pk), status=PersonStatus.HOME_OBSERVATION)
     c = login(world.worker_a)
     body = c.get(reverse("people:list"), {"tag": tag.pk}).content.decode()
     assert wang.name in body and "张三" not in body and "赵六" not in body

@@ -24,4 +24,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
+handler403 = "shoumen.core.views.permission_denied"  # says why (core.authz.NotAllowed)
 handler500 = "shoumen.core.outage.server_error"  # a database outage is a 503 (core.outage)

@@ -1,7 +1,9 @@
 """Who is acting, and in which request, for code far from the view (the audit trail).
 
-Set by :class:`shoumen.core.middleware.RequestContextMiddleware` for web requests and by
-:func:`acting_as` for management commands and background tasks.
+Set by :class:`shoumen.core.middleware.RequestContextMiddleware` for web requests, narrowed to
+the service's own ``actor`` by :func:`shoumen.core.services.service` (the audit records the
+actor the service was given, not whoever made the request), and by :func:`acting_as` for
+management commands and background tasks.
 """
 
 import contextlib
@@ -53,4 +55,15 @@ def bind(ctx: RequestContext):
 def acting_as(user, request_id: str | None = None):
     """Attribute every audited change inside the block to ``user`` (commands, tasks)."""
     with bind(RequestContext(request_id=request_id or new_request_id(), actor=user)) as ctx:
+        yield ctx
+
+
+@contextlib.contextmanager
+def acting(actor):
+    """Inside the current request (its id and address kept), attribute changes to ``actor``."""
+    outer = current()
+    ctx = RequestContext(request_id=outer.request_id if outer else new_request_id(),
+                         request=outer.request if outer else None, actor=actor,
+                         ip=outer.ip if outer else None)
+    with bind(ctx):
         yield ctx

@@ -73,6 +73,17 @@ def scope_for(user) -> Scope:
     return scope
 
 
+def mark_seen(obj, user_id, capability: str) -> None:
+    """Remember on ``obj`` that the user ``user_id`` may act on it under ``capability``
+    (:func:`shoumen.core.authz.allows` then needs no query)."""
+    obj._shoumen_seen = frozenset(getattr(obj, "_shoumen_seen", frozenset())
+                                  | {(user_id, capability)})
+
+
+def seen_by(obj, user_id, capability: str) -> bool:
+    return (user_id, capability) in getattr(obj, "_shoumen_seen", frozenset())
+
+
 class ScopedQuerySet(models.QuerySet):
     """QuerySet with :meth:`visible_to`. Models set, as class attributes:
 
@@ -82,9 +93,58 @@ class ScopedQuerySet(models.QuerySet):
     * ``scope_enterprise_field`` — optional lookup to the enterprise, for liaisons.
     """
 
+    # (user id, capability) when the rows come from visible_to: each loaded object is marked
+    # (mark_seen). Narrowing keeps the mark; combining with another queryset drops it.
+    _seen_by: tuple | None = None
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._seen_by = self._seen_by
+        return clone
+
+    def _combinator_query(self, *args, **kwargs):
+        combined = super()._combinator_query(*args, **kwargs)
+        combined._seen_by = None
+        return combined
+
+    def __or__(self, other):
+        combined = super().__or__(other)
+        combined._seen_by = None
+        return combined
+
+    def __xor__(self, other):
+        combined = super().__xor__(other)
+        combined._seen_by = None
+        return combined
+
+    def update(self, **changes):
+        """Refused for an audited model's audited fields: a bulk update sends no signal, so
+        it would change rows without a trail. Use :func:`shoumen.core.audit.update_rows`
+        (one audit row per row changed). Fields the audit excludes (a device's last-seen
+        time, a node's derived path) may still be updated in bulk."""
+        excluded = getattr(self.model, "audit_exclude", None)
+        if excluded is not None and not set(changes) <= excluded:
+            raise TypeError(f"{self.model.__name__} is audited: change its rows with "
+                            f"shoumen.core.audit.update_rows(), not QuerySet.update()")
+        return super().update(**changes)
+
+    def _fetch_all(self):
+        fresh = self._result_cache is None
+        super()._fetch_all()
+        if fresh and self._seen_by is not None and self._iterable_class is models.query.ModelIterable:
+            for obj in self._result_cache:
+                mark_seen(obj, *self._seen_by)
+
     def visible_to(self, user, capability: str | None = None):
+        scoped = self._visible_to(user, capability or self.model.scope_capability)
+        if scoped is self:
+            scoped = self._chain()
+        if user is not None and user.is_authenticated:
+            scoped._seen_by = (user.pk, capability or self.model.scope_capability)
+        return scoped
+
+    def _visible_to(self, user, capability: str):
         model = self.model
-        capability = capability or model.scope_capability
         scope = scope_for(user)
         if scope.is_global:
             return self

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
-from . import outage
+from . import authz, outage
 from .filters import AuditEventFilter
 from .models import AuditEvent
 from .navigation import modules_for
@@ -37,6 +37,14 @@ def forbidden(request, message: str):
     template = ("includes/forbidden_fragment.html" if getattr(request, "htmx", False)
                 else "includes/forbidden.html")
     return render(request, template, {"message": message}, status=403)
+
+
+def permission_denied(request, exception=None):
+    """handler403: a refusal from :mod:`.authz` (or any ``PermissionDenied``) as :func:`forbidden`,
+    with the refusal's own message when it has one."""
+    message = getattr(exception, "message", None)
+    return forbidden(request, str(message) if message else
+                     _("Your role does not allow this here. Ask your administrator if you need it."))
 
 
 def paginate(request, queryset, per_page: int = PAGE_SIZE):
@@ -146,7 +154,7 @@ def _audit_forbidden(request):
 def audit_list(request):
     """The audit trail within the user's jurisdictions, filtered and paginated."""
     user = request.user
-    if not scope_for(user).can("audit.view"):
+    if not authz.holds(user, "audit.view"):
         return _audit_forbidden(request)
     events = AuditEvent.objects.visible_to(user).select_related("content_type", "jurisdiction")
     filterset = AuditEventFilter(request.GET or None, queryset=events, request=request)
@@ -205,7 +213,7 @@ def audit_rows(event) -> list[dict]:
 @login_required
 def audit_detail(request, pk: int):
     """One audit event with its before/after values as a diff table."""
-    if not scope_for(request.user).can("audit.view"):
+    if not authz.holds(request.user, "audit.view"):
         return _audit_forbidden(request)
     event = get_object_or_404(
         AuditEvent.objects.visible_to(request.user).select_related("content_type", "jurisdiction",

@@ -8,6 +8,8 @@ the gate's pages (through the services, which check the rules).
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from shoumen.core import authz
+
 from . import services
 from .models import (
     Checkpoint,
@@ -73,7 +75,7 @@ class CheckpointDeviceAdmin(admin.ModelAdmin):
         try:
             for device in queryset.filter(revoked_at=None):
                 services.revoke_device(device, actor=request.user)
-        except PermissionError:
+        except authz.NotAllowed:
             messages.error(request, _("You may revoke devices only at checkpoints where you "
                                       "manage the gate."))
         else:

@@ -35,12 +35,14 @@ from operator import itemgetter
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connections, models, transaction
+from django.db import connections, models
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from shoumen.core import audit
+from shoumen.core import audit, authz
 from shoumen.core.models import AuditAction
+from shoumen.core.services import service
 from shoumen.people.models import Person, PersonStatus
 from shoumen.people.services import change_status
 
@@ -424,7 +426,12 @@ def observation_reason(case: Person, degree: int) -> str:
         "degree": degree, "case": case.name}
 
 
-@transaction.atomic
+NO_STATUS_RIGHT = gettext_lazy(
+    "Changing people's status needs the “people.status” permission (community and grid "
+    "workers). Export the list and send it to the communities concerned instead.")
+
+
+@service
 def observe_contacts(case: Person, params: ContactParams, *, actor, only=None) -> ObservationPlan:
     """Put the case's close contacts under home observation in one action.
 
@@ -434,13 +441,10 @@ def observe_contacts(case: Person, params: ContactParams, *, actor, only=None) -
     observation or a stricter status to home observation through
     :func:`shoumen.people.services.change_status` (their history and audit rows), and writes one
     summary audit row on the case. People outside the actor's jurisdiction are not changed;
-    they are returned so that their communities can be told. Raises PermissionError if the
+    they are returned so that their communities can be told. Raises NotAllowed if the
     actor may change nobody's status anywhere.
     """
-    from shoumen.core.scoping import scope_for
-
-    if not scope_for(actor).can("people.status"):
-        raise PermissionError("needs people.status")
+    authz.authorize(actor, Person, "people.status", NO_STATUS_RIGHT)
     result = mark_scope(find_contacts(case, params), actor)
     plan = plan_observation(result, only=only)
     for contact in plan.to_change:

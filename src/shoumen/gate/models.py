@@ -6,13 +6,57 @@ once and never changed, carry no audit rows of their own (an entry *is* a record
 what, where and when) and are deleted after ``settings.RETENTION_DAYS``.
 """
 
+import operator
+from functools import reduce
+
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shoumen.accounts.roles import ROLE_CAPABILITIES
 from shoumen.core.models import AuditedModel
-from shoumen.core.scoping import ScopedQuerySet
+from shoumen.core.scoping import ScopedQuerySet, scope_for, subtree_q
+from shoumen.geo.models import ancestor_paths
+
+# Roles that register at a checkpoint only where they are assigned as its guards (community
+# staff, who manage the gate, may register at every checkpoint they manage).
+GUARD_ROLES = frozenset(role for role, caps in ROLE_CAPABILITIES.items()
+                        if "gate.register" in caps and "gate.manage" not in caps)
+
+
+def _reach_q(paths, prefix: str) -> Q:
+    """Rows whose node is at, below or above a node in ``paths`` (non-empty): a guard assigned
+    at a grid may keep the community's gate, one assigned at the community a grid's gate."""
+    above = sorted({p for path in paths for p in ancestor_paths(path)})
+    q = Q(**{f"{prefix}path__in": above})
+    for path in paths:
+        q |= subtree_q(path, prefix)
+    return q
+
+
+class CheckpointQuerySet(ScopedQuerySet):
+    def _visible_to(self, user, capability: str):
+        """As for every scoped model, except ``gate.register``: the checkpoints in use where
+        ``user`` may register entries — those they are assigned to guard (while they hold a
+        role that registers at, above or below the checkpoint's jurisdiction) and every
+        checkpoint in the subtrees where they manage the gate (community staff standing in).
+        So :func:`shoumen.core.authz.authorize` asks the guard's own right."""
+        if capability != "gate.register":
+            return super()._visible_to(user, capability)
+        checkpoints = self.filter(active=True)
+        scope = scope_for(user)
+        if scope.is_global:
+            return checkpoints
+        allowed = [subtree_q(path, "place__jurisdiction__") for path in scope.paths("gate.manage")]
+        register_paths = scope.paths("gate.register")
+        if register_paths:
+            guarding = Checkpoint.guards.through.objects.filter(user=user).values("checkpoint_id")
+            allowed.append(Q(pk__in=guarding) & _reach_q(register_paths, "place__jurisdiction__"))
+        if not allowed:
+            return checkpoints.none()
+        return checkpoints.filter(reduce(operator.or_, allowed))
 
 
 class Checkpoint(AuditedModel):
@@ -29,7 +73,7 @@ class Checkpoint(AuditedModel):
     active = models.BooleanField(_("in use"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = CheckpointQuerySet.as_manager()
     scope_capability = "gate.view"
     scope_node_field = "place__jurisdiction"
 

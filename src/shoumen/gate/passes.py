@@ -10,15 +10,16 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from shoumen.core import audit
+from shoumen.core import audit, authz
 from shoumen.core.rows import hot_cursor, partial_instance
+from shoumen.core.services import service
 from shoumen.people.models import CONFINED_STATUSES, Person, PersonKind
 
 from . import cose, keys
@@ -117,10 +118,10 @@ def qr_digest(text: str) -> str:
     return hashlib.sha256((text or "").strip().encode()).hexdigest()
 
 
-def _check_issuer(actor, people_ids) -> None:
-    visible = Person.objects.visible_to(actor, "gate.passes").filter(pk__in=people_ids).count()
-    if visible != len(set(people_ids)):
-        raise PermissionError("cannot issue passes outside one's jurisdiction")
+def _check_issuer(actor, people) -> None:
+    authz.authorize(actor, people, "gate.passes", _(
+        "You may not issue or revoke passes for this person: they are outside the communities "
+        "where you issue passes."))
 
 
 def _validity(valid_days: int | None) -> int:
@@ -137,15 +138,15 @@ def _now():
     return timezone.now().replace(microsecond=0)
 
 
-@transaction.atomic
+@service
 def issue_pass(person: Person, *, actor, valid_days: int | None = None) -> ResidentPass:
     """Issue a pass to ``person``; a pass they already hold is revoked (replaced).
 
     Two issuers at once cannot both leave the person a live pass: the person's row is locked
-    first. Raises ``PermissionError`` outside the actor's ``gate.passes`` scope and
+    first. Raises ``NotAllowed`` outside the actor's ``gate.passes`` scope and
     ``ValidationError`` for visitors or a validity outside 1..PASS_VALID_DAYS days.
     """
-    _check_issuer(actor, [person.pk])
+    _check_issuer(actor, person)
     if person.kind == PersonKind.VISITOR:
         raise ValidationError(_("Visitors do not get resident passes; register them at the "
                                 "gate each time."))
@@ -169,12 +170,12 @@ class BulkIssueResult:
     renewed: int = 0  # of the issued: held an expired pass, now revoked and replaced
 
 
-@transaction.atomic
+@service
 def issue_passes(people, *, actor, valid_days: int | None = None) -> BulkIssueResult:
     """Issue passes to everyone in ``people`` (a queryset) who has no live pass (one not
     revoked and still in date): a whole community at once. A pass that has expired is
     revoked and replaced. Visitors are left out. All or nothing: a person outside the actor's
-    ``gate.passes`` scope raises ``PermissionError`` before anything is written. Written in
+    ``gate.passes`` scope raises ``NotAllowed`` before anything is written. Written in
     bulk with one audit row per pass."""
     from shoumen.core.bulk import insert_objects, new_objects
     from shoumen.geo.models import Node
@@ -183,10 +184,7 @@ def issue_passes(people, *, actor, valid_days: int | None = None) -> BulkIssueRe
     people = people.exclude(kind=PersonKind.VISITOR).order_by()
     # Locked (PostgreSQL), so that a single issue at the same time waits for this one.
     ids = set(people.select_for_update(of=("self",)).values_list("pk", flat=True))
-    allowed = (Person.objects.visible_to(actor, "gate.passes")
-               .filter(pk__in=people.values("pk")).count())
-    if allowed != len(ids):
-        raise PermissionError("cannot issue passes outside one's jurisdiction")
+    _check_issuer(actor, people)
     now = _now()
     unrevoked = ResidentPass.objects.filter(person__in=people.values("pk"), revoked_at=None)
     live = unrevoked.filter(valid_until__gt=now)
@@ -215,11 +213,11 @@ def _revoke(resident_pass: ResidentPass, reason: str, now) -> None:
     resident_pass.save(update_fields=["revoked_at", "revoke_reason"])
 
 
-@transaction.atomic
+@service
 def revoke_pass(resident_pass: ResidentPass, *, actor, reason: str) -> ResidentPass:
     """Revoke a pass: every checkpoint refuses it (offline ones once they refresh their
     list, which they do whenever online)."""
-    _check_issuer(actor, [resident_pass.person_id])
+    _check_issuer(actor, resident_pass.person)
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Say why the pass is revoked (e.g. lost, moved "
                                            "away).")})

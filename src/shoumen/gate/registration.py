@@ -16,10 +16,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from shoumen.core import bulk, pii
+from shoumen.core import authz, bulk, pii
 from shoumen.core.ids import parse_id
 from shoumen.core.rows import hot_cursor, insert_row, partial_instance
+from shoumen.core.services import service
 from shoumen.core.uuids import uuid7
 from shoumen.people.models import CONFINED_STATUSES, Person, PersonKind
 
@@ -169,17 +171,24 @@ def _existing(uid) -> Outcome | None:
     return None
 
 
+NOT_HERE = gettext_lazy("You cannot register at this checkpoint: it is not one you guard or "
+                        "manage.")
+
+
+@service(atomic=False)  # one insert on the hot path needs no transaction of its own
 def register(*, checkpoint: Checkpoint, actor, direction: str, temperature, qr_text: str = "",
              person: Person | None = None, visitor: dict | None = None, uuid=None, at=None,
              device: CheckpointDevice | None = None) -> Outcome:
     """Register one person through ``checkpoint``: by scanned pass (``qr_text``), by a person
     the guard looked up (``person``), or as a visitor (``visitor``: name, phone, id_number,
-    reason, visiting). The caller has checked that ``actor``/``device`` may use ``checkpoint``.
+    reason, visiting), by ``actor`` (for a phone: the guard who registered it), who must be
+    able to register there (``Checkpoint.objects.visible_to(actor, "gate.register")``).
 
     Idempotent on ``uuid``: a retry returns what the first call stored. Bad input raises
     ValidationError naming the field; a refused pass is stored as a :class:`Refusal` and
     returned, not raised. A fever raises a :class:`FeverAlert` in the same transaction.
     """
+    authz.authorize(actor, checkpoint, "gate.register", NOT_HERE)
     uid, at, temp = validate_input(uuid=uuid, direction=direction, at=at,
                                    temperature=temperature, sources=(qr_text, person, visitor))
     method, resident_pass = Method.LOOKUP, None
@@ -211,7 +220,7 @@ def register(*, checkpoint: Checkpoint, actor, direction: str, temperature, qr_t
     try:
         with nullcontext() if alone else transaction.atomic():
             if visitor:
-                person = visitor_person(checkpoint, visitor, actor=actor)
+                person = _visitor_person(checkpoint, visitor)
             # Ids, not instances, in the constructor: each related-object assignment costs,
             # and this is the hot path; the holder is attached for the response below.
             entry = Entry(uuid=uid, checkpoint_id=checkpoint.pk, site_id=checkpoint.site_id,
@@ -378,7 +387,7 @@ def clean_visitor(data: dict, *, prefix: str = "") -> tuple[str, str, str]:
     return text["name"], number, phone
 
 
-def visitor_person(checkpoint: Checkpoint, data: dict, *, actor) -> Person:
+def _visitor_person(checkpoint: Checkpoint, data: dict) -> Person:
     """The person a visitor registration is about: found by ID number if known anywhere,
     else registered as a visitor in the checkpoint's community. Raises ValidationError."""
     name, number, phone = clean_visitor(data)
@@ -434,18 +443,21 @@ class ItemResult:
     fever: bool = False
 
 
+@service(atomic=False)  # each item stands alone
 def register_batch(items: list, *, actor, device: CheckpointDevice | None = None,
                    allowed_checkpoints) -> list[ItemResult]:
     """Register many entries at once (an offline queue uploaded when the network returns).
 
     Each item stands alone: a bad one gets its own errors and the good ones are stored;
     uuids already stored (a retried upload) come back as ``duplicate`` and are stored once.
-    ``allowed_checkpoints`` is a queryset of the checkpoints the caller may write to (for a
-    device: its own only). The common case — a known pass or person, admitted, no fever —
+    ``allowed_checkpoints`` narrows the checkpoints items may name (for a device: its own
+    only); of those, the ones ``actor`` may register at are used, and an item naming another
+    is invalid. The common case — a known pass or person, admitted, no fever —
     is decided with a few queries for the whole batch and inserted in bulk; refusals,
     fevers and visitors go through :func:`register` one by one.
     """
-    allowed = {c.pk: c for c in allowed_checkpoints.select_related("place")}
+    allowed = {c.pk: c for c in authz.permitted(actor, allowed_checkpoints, "gate.register")
+               .select_related("place")}
     results: list[ItemResult | None] = [None] * len(items)
     ready = []  # (index, item, uid, at, temp, checkpoint)
     now = timezone.now()

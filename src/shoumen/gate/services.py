@@ -4,12 +4,11 @@ Pages, the API, demo data and commands all go through these."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
-import operator
 import secrets
 import time
 from datetime import timedelta
-from functools import reduce
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -19,13 +18,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shoumen.accounts.roles import ROLE_CAPABILITIES
-from shoumen.core import audit
+from shoumen.core import audit, authz
 from shoumen.core.models import AuditAction
 from shoumen.core.rows import hot_cursor, partial_instance
 from shoumen.core.scoping import scope_for, subtree_q
+from shoumen.core.services import save_scoped_record, service
+from shoumen.geo.models import ancestor_paths
 
 from .models import (
+    GUARD_ROLES,
     Checkpoint,
     CheckpointDevice,
     DeviceRevocation,
@@ -39,48 +40,6 @@ from .registration import parse_temperature
 
 # --- Checkpoints, guards and devices ---------------------------------------------------------
 
-# Roles that register at a checkpoint only where they are assigned as its guards (community
-# staff, who manage the gate, may register at every checkpoint they manage).
-GUARD_ROLES = frozenset(role for role, caps in ROLE_CAPABILITIES.items()
-                        if "gate.register" in caps and "gate.manage" not in caps)
-
-
-def _ancestor_paths(path: str) -> list[str]:
-    """The paths of the node at ``path`` and of every node above it."""
-    from shoumen.geo.models import PATH_SEGMENT
-
-    return [path[:end] for end in range(PATH_SEGMENT, len(path) + 1, PATH_SEGMENT)]
-
-
-def _reach_q(paths, prefix: str) -> Q:
-    """Rows whose node is at, below or above a node in ``paths`` (non-empty): a guard assigned
-    at a grid may keep the community's gate, one assigned at the community a grid's gate."""
-    above = sorted({p for path in paths for p in _ancestor_paths(path)})
-    q = Q(**{f"{prefix}path__in": above})
-    for path in paths:
-        q |= subtree_q(path, prefix)
-    return q
-
-
-def registrable_checkpoints(user):
-    """Checkpoints in use where ``user`` may register entries: those they are assigned to guard
-    (while they hold a role that registers at, above or below the checkpoint's jurisdiction),
-    and every checkpoint in the subtrees where they manage the gate (community staff standing
-    in). Each checkpoint once."""
-    checkpoints = Checkpoint.objects.filter(active=True)
-    scope = scope_for(user)
-    if scope.is_global:
-        return checkpoints
-    allowed = [subtree_q(path, "place__jurisdiction__") for path in scope.paths("gate.manage")]
-    register_paths = scope.paths("gate.register")
-    if register_paths:
-        guarding = Checkpoint.guards.through.objects.filter(user=user).values("checkpoint_id")
-        allowed.append(Q(pk__in=guarding) & _reach_q(register_paths, "place__jurisdiction__"))
-    if not allowed:
-        return checkpoints.none()
-    return checkpoints.filter(reduce(operator.or_, allowed))
-
-
 def guard_candidates(checkpoint: Checkpoint):
     """Active users who may be assigned to guard ``checkpoint``: those holding a guard role
     (:data:`GUARD_ROLES`) at the checkpoint's jurisdiction, above it or below it."""
@@ -88,7 +47,7 @@ def guard_candidates(checkpoint: Checkpoint):
 
     path = checkpoint.place.jurisdiction.path
     assignments = RoleAssignment.objects.filter(active=True, role__in=GUARD_ROLES).filter(
-        Q(node__path__in=_ancestor_paths(path)) | subtree_q(path, "node__"))
+        Q(node__path__in=ancestor_paths(path)) | subtree_q(path, "node__"))
     return (User.objects.filter(is_active=True, pk__in=assignments.values("user_id"))
             .order_by("username"))
 
@@ -101,15 +60,14 @@ def _community_of(node):
     return node
 
 
-@transaction.atomic
+@service
 def create_checkpoint(*, actor, jurisdiction, name: str, building=None, address: str = "",
                       guards=()) -> Checkpoint:
     """A new checkpoint at ``jurisdiction`` — a community (or a grid in it) where ``actor``
     manages the gate; a building lobby's checkpoint names its ``building``, which must be in
     the same community. All problems are reported at once, by field; nothing is written
     unless everything is right."""
-    from shoumen.core.services import save_scoped_record
-    from shoumen.geo.models import Node, NodeKind, Place, PlaceKind
+    from shoumen.geo.models import NodeKind, Place, PlaceKind
 
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
@@ -123,7 +81,7 @@ def create_checkpoint(*, actor, jurisdiction, name: str, building=None, address:
         errors["jurisdiction"] = [_("A checkpoint belongs to a community (or a grid in it); "
                                     "%(node)s is a %(kind)s. Choose a community.")
                                   % {"node": jurisdiction, "kind": jurisdiction.get_kind_display()}]
-    elif not Node.objects.visible_to(actor, "gate.manage").filter(pk=jurisdiction.pk).exists():
+    elif not authz.allows(actor, jurisdiction, "gate.manage"):
         errors["jurisdiction"] = [_("You do not manage the gate in %(node)s: choose a community "
                                     "of your own.") % {"node": jurisdiction}]
     if building is not None and "jurisdiction" not in errors:
@@ -146,11 +104,12 @@ def create_checkpoint(*, actor, jurisdiction, name: str, building=None, address:
     return checkpoint
 
 
-@transaction.atomic
+@service
 def set_guards(checkpoint: Checkpoint, users, *, actor) -> None:
     """Replace the checkpoint's guards (audited as a many-to-many change). Every guard must be
     among :func:`guard_candidates`; otherwise nothing changes."""
-    _require(actor, checkpoint, "gate.manage")
+    authz.authorize(actor, checkpoint, "gate.manage", _(
+        "You may look at this checkpoint but not manage its guards or phones."))
     users = list(users)
     allowed = set(guard_candidates(checkpoint).filter(pk__in=[u.pk for u in users])
                   .values_list("pk", flat=True))
@@ -167,12 +126,13 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@transaction.atomic
+@service
 def register_device(checkpoint: Checkpoint, *, actor, name: str) -> tuple[CheckpointDevice, str]:
     """Register a guard's phone to ``checkpoint``; returns the device and its token, which is
     shown once and never stored in clear."""
-    if not registrable_checkpoints(actor).filter(pk=checkpoint.pk).exists():
-        raise PermissionError("not a guard of this checkpoint")
+    authz.authorize(actor, checkpoint, "gate.register",
+                    _("Only a guard of this checkpoint (or its community's staff) may register "
+                      "a phone for it."))
     name = (name or "").strip() or _("Phone")
     token = "smd_" + secrets.token_urlsafe(32)
     device = CheckpointDevice.objects.create(checkpoint=checkpoint, name=name[:60],
@@ -181,11 +141,12 @@ def register_device(checkpoint: Checkpoint, *, actor, name: str) -> tuple[Checkp
     return device, token
 
 
-@transaction.atomic
+@service
 def revoke_device(device: CheckpointDevice, *, actor) -> CheckpointDevice:
     """Revoke ``device``: its token stops working at once (:func:`device_for_token`).
     Needs ``gate.manage`` at the checkpoint; revoking twice keeps the first time."""
-    _require(actor, device.checkpoint, "gate.manage")
+    authz.authorize(actor, device.checkpoint, "gate.manage", _(
+        "You may look at this checkpoint but not manage its guards or phones."))
     if device.revoked_at is None:
         _end(device, DeviceRevocation.BY_STAFF)
     return device
@@ -205,7 +166,7 @@ def _why_unguarded(device: CheckpointDevice, user) -> DeviceRevocation | None:
         return DeviceRevocation.ACCOUNT_INACTIVE
     if not device.checkpoint.active:
         return DeviceRevocation.CHECKPOINT_CLOSED
-    if registrable_checkpoints(user).filter(pk=device.checkpoint_id).exists():
+    if Checkpoint.objects.visible_to(user, "gate.register").filter(pk=device.checkpoint_id).exists():
         return None
     guards_it = device.checkpoint.guards.filter(pk=user.pk).exists()
     if not guards_it and not scope_for(user).paths("gate.manage"):
@@ -216,7 +177,7 @@ def _why_unguarded(device: CheckpointDevice, user) -> DeviceRevocation | None:
 @transaction.atomic
 def retire_unguarded_devices(*, users=None, checkpoints=None) -> list[CheckpointDevice]:
     """Revoke every live device whose registering person may no longer register at its
-    checkpoint (:func:`registrable_checkpoints`): their role was removed or moved, they were
+    checkpoint (``visible_to(user, "gate.register")``): their role was removed or moved, they were
     unassigned from the checkpoint, the checkpoint was closed, their account deactivated.
 
     Limited to the devices registered by ``users`` and/or at ``checkpoints`` when given (the
@@ -296,7 +257,8 @@ def device_for_token(token: str) -> CheckpointDevice | None:
         "id": device_id, "checkpoint_id": checkpoint_id, "name": name,
         "registered_by_id": user_id, "revoked_at": None})
     device.registered_by = user
-    device.checkpoint = _checkpoint(checkpoint_id)
+    device.checkpoint = copy.copy(_checkpoint(checkpoint_id))  # the cached one stays unmarked
+    authz.vouch(user, device.checkpoint, "gate.register")  # a live device is its guard's right
     return device
 
 
@@ -314,11 +276,6 @@ def _checkpoint(pk: int) -> Checkpoint:
         cached = (now, Checkpoint.objects.select_related("place__jurisdiction").get(pk=pk))
         _checkpoints[pk] = cached
     return cached[1]
-
-
-def _require(actor, checkpoint: Checkpoint, capability: str) -> None:
-    if not Checkpoint.objects.visible_to(actor, capability).filter(pk=checkpoint.pk).exists():
-        raise PermissionError(f"{capability} not held at {checkpoint}")
 
 
 # --- Fever alerts ----------------------------------------------------------------------------
@@ -355,7 +312,7 @@ def _step_errors(alert: FeverAlert, stage) -> list[str]:
     return [_("Choose the next step: %(choices)s.") % {"choices": choices}]
 
 
-@transaction.atomic
+@service
 def follow_up(alert: FeverAlert, *, actor, stage: str, temperature=None, clinic: str = "",
               note: str = "") -> FeverFollowUp:
     """Record the next step of a fever alert's follow-up, by ``actor``.
@@ -363,12 +320,12 @@ def follow_up(alert: FeverAlert, *, actor, stage: str, temperature=None, clinic:
     Re-measuring needs the new temperature (within ``settings.TEMPERATURE_RANGE_C``); sending
     to a fever clinic needs the clinic's name (``clinic``; a caller with only ``note`` may
     name it there); clearing closes the alert. Steps go forward only
-    (:data:`FOLLOW_UP_STEPS`); nothing follows a closed alert. Raises PermissionError outside
-    the actor's ``gate.alerts`` jurisdiction, ValidationError by field for bad input (all
+    (:data:`FOLLOW_UP_STEPS`); nothing follows a closed alert. Raises NotAllowed outside the
+    actor's ``gate.alerts`` jurisdiction, ValidationError by field for bad input (all
     problems at once); writes nothing then. The alert's change is audited.
     """
-    if not FeverAlert.objects.visible_to(actor).filter(pk=alert.pk).exists():
-        raise PermissionError("alert outside the actor's jurisdiction")
+    authz.authorize(actor, alert, "gate.alerts", _(
+        "Fever alerts go to community staff and grid workers of the alert's community."))
     alert = FeverAlert.objects.select_for_update().get(pk=alert.pk)
     errors: dict[str, list[str]] = {}
     if step_errors := _step_errors(alert, stage):
@@ -427,7 +384,8 @@ def delete_expired_entries(now=None) -> int:
     cutoff = retention_cutoff(now)
     # Registration refuses entries older than the retention period, so no alert can point
     # at an expired entry after this: the links are cleared once, before the slices.
-    FeverAlert.objects.filter(entry__at__lt=cutoff).update(entry=None)
+    audit.update_rows(FeverAlert.objects.filter(entry__at__lt=cutoff), entry=None,
+                      note="retention: the entry was deleted")
     deleted = 0
     while True:
         oldest = Entry.objects.filter(at__lt=cutoff).order_by("at").values("pk")[:RETENTION_SLICE]

@@ -8,6 +8,11 @@ from shoumen.core.scoping import ScopedQuerySet, subtree_q
 PATH_SEGMENT = 8  # digits per level in Node.path: ids up to 99,999,999
 
 
+def ancestor_paths(path: str) -> list[str]:
+    """The paths of the node at ``path`` and of every node above it."""
+    return [path[:end] for end in range(PATH_SEGMENT, len(path) + 1, PATH_SEGMENT)]
+
+
 class NodeKind(models.IntegerChoices):
     """Levels of the jurisdiction tree, top down; a child is always at a deeper level."""
 

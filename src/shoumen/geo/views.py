@@ -12,8 +12,9 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from shoumen.core import authz
 from shoumen.core.scoping import scope_for
-from shoumen.core.views import forbidden, initial_jurisdiction, list_response, paginate, style_form
+from shoumen.core.views import initial_jurisdiction, list_response, paginate, style_form
 from shoumen.geo import services
 
 from .filters import NodeFilter, PlaceFilter
@@ -34,9 +35,9 @@ def _with_counts(nodes):
     return nodes.annotate(n_children=_count(Node, "parent"), n_places=_count(Place, "jurisdiction"))
 
 
-def _no_places(request):
-    return forbidden(request, _("Your role does not include jurisdictions and places. Ask your "
-                                "administrator if you need it."))
+def _may_see_places(user) -> None:
+    authz.authorize(user, Place, "geo.view", _("Your role does not include jurisdictions and "
+                                               "places. Ask your administrator if you need it."))
 
 
 def _top_depth(user) -> int:
@@ -52,8 +53,7 @@ def _top_depth(user) -> int:
 def node_list(request):
     """The jurisdiction tree the user can see, indented by depth, with counts."""
     user = request.user
-    if not scope_for(user).can("geo.view"):
-        return _no_places(request)
+    _may_see_places(user)
     nodes = _with_counts(Node.objects.visible_to(user)).order_by("path")
     filterset = NodeFilter(request.GET or None, queryset=nodes, request=request)
     filterset.filters["parent"].queryset = Node.objects.visible_to(user).order_by("path")
@@ -62,7 +62,7 @@ def node_list(request):
     top = _top_depth(user)
     for node in page.object_list:
         node.indent = max(node.depth - top, 0)
-    can_edit = scope_for(user).can("geo.edit")
+    can_edit = authz.holds(user, "geo.edit")
     return list_response(request, "geo/node_list.html", "geo/_node_table.html",
                          {"filter": filterset, "page_obj": page, "can_edit": can_edit})
 
@@ -80,32 +80,27 @@ def node_detail(request, pk: int):
     children = _with_counts(visible.filter(parent=node)).order_by("path")
     places = (Place.objects.visible_to(user).filter(jurisdiction=node)
               .select_related("building").order_by("kind", "name"))
-    scope = scope_for(user)
     return render(request, "geo/node_detail.html", {
         "node": node, "ancestors": ancestors, "children": children, "places": places[:200],
         "n_places": places.count(),
-        "can_edit": Node.objects.visible_to(user, "geo.edit").filter(pk=node.pk).exists(),
-        "can_people": scope.can("people.view"), "can_enterprises": scope.can("enterprises.view"),
+        "can_edit": authz.allows(user, node, "geo.edit"),
+        "can_people": authz.holds(user, "people.view"),
+        "can_enterprises": authz.holds(user, "enterprises.view"),
     })
 
 
 @login_required
 def place_list(request):
     user = request.user
-    if not scope_for(user).can("geo.view"):
-        return _no_places(request)
+    _may_see_places(user)
     places = Place.objects.visible_to(user).select_related("jurisdiction", "building")
     filterset = PlaceFilter(request.GET or None, queryset=places, request=request)
     filterset.filters["node"].queryset = Node.objects.visible_to(user).order_by("path")
     style_form(filterset.form).fields["q"].help_text = _("Name, address or property company")
     page = paginate(request, filterset.qs)
-    can_create = Node.objects.visible_to(user, "geo.edit").exists()
+    can_create = authz.may_create(user, "geo.edit")
     return list_response(request, "geo/place_list.html", "geo/_place_table.html",
                          {"filter": filterset, "page_obj": page, "can_create": can_create})
-
-
-def _can_edit(user, place) -> bool:
-    return Place.objects.visible_to(user, "geo.edit").filter(pk=place.pk).exists()
 
 
 @login_required
@@ -115,22 +110,22 @@ def place_detail(request, pk: int):
                               .select_related("jurisdiction", "building"), pk=pk)
     contained = Place.objects.visible_to(user).filter(building=place).order_by("kind", "name")
     enterprises = []
-    if scope_for(user).can("enterprises.view"):
+    if authz.holds(user, "enterprises.view"):
         from shoumen.resumption.models import Enterprise
 
         enterprises = Enterprise.objects.visible_to(user).filter(building=place).order_by("name")
     return render(request, "geo/place_detail.html", {
         "place": place, "contained": contained[:200], "enterprises": enterprises[:200],
-        "can_edit": _can_edit(user, place),
+        "can_edit": authz.allows(user, place, "geo.edit"),
     })
 
 
 @login_required
 def place_create(request):
     user = request.user
-    if not Node.objects.visible_to(user, "geo.edit").exists():
-        return forbidden(request, _("You may not add places. Ask your subdistrict commander or "
-                                    "administrator."))
+    if not authz.may_create(user, "geo.edit"):
+        raise authz.NotAllowed(_("You may not add places. Ask your subdistrict commander or "
+                                 "administrator."))
     initial = initial_jurisdiction(request)
     form = PlaceForm(request.POST or None, user=user, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -144,8 +139,7 @@ def place_create(request):
 def place_edit(request, pk: int):
     user = request.user
     place = get_object_or_404(Place.objects.visible_to(user), pk=pk)
-    if not _can_edit(user, place):
-        return forbidden(request, _("You may look at this place but not change it."))
+    authz.authorize(user, place, "geo.edit", _("You may look at this place but not change it."))
     form = PlaceForm(request.POST or None, user=user, instance=place)
     if request.method == "POST" and form.is_valid():
         place = services.save_place(place, form.cleaned_data, actor=user)

@@ -50,9 +50,10 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
-from shoumen.core import audit, request_context, uploads
+from shoumen.core import audit, authz, request_context, uploads
 from shoumen.core.models import AuditAction
 from shoumen.core.scoping import scope_for
+from shoumen.core.services import service
 
 from . import registry
 from .models import ExportJob, ImportJob, ImportMode, JobStatus
@@ -124,6 +125,7 @@ def importable_nodes(user, importer: Importer):
     return Node.objects.visible_to(user, importer.capability)
 
 
+@service(atomic=False)  # the job is committed before its task is queued
 def start_import(*, actor, kind: str, upload, mode: str, jurisdiction) -> ImportJob:
     """Store the upload as a new :class:`ImportJob` and queue its processing.
 
@@ -139,11 +141,12 @@ def start_import(*, actor, kind: str, upload, mode: str, jurisdiction) -> Import
     if mode not in ImportMode.values:
         raise ValidationError({"mode": _("Choose how to import: all or nothing, or the correct "
                                          "rows only.")})
-    if jurisdiction is None or not importable_nodes(actor, importer).filter(
-            pk=jurisdiction.pk).exists():
-        raise ValidationError({"jurisdiction": _("You may not import this ledger into %(node)s; "
-                                                 "choose one of your own jurisdictions.")
-                               % {"node": jurisdiction or "-"}})
+    authz.authorize(actor, ImportJob, importer.capability)
+    if jurisdiction is None:
+        raise ValidationError({"jurisdiction": _("Choose the jurisdiction to import into.")})
+    authz.authorize(actor, jurisdiction, importer.capability,
+                    _("You may not import this ledger into %(node)s; choose one of your own "
+                      "jurisdictions.") % {"node": jurisdiction}, field="jurisdiction")
     try:
         check_upload(upload)
     except ValidationError as exc:
@@ -162,7 +165,7 @@ def start_import(*, actor, kind: str, upload, mode: str, jurisdiction) -> Import
 
 
 def exportable(user, exporter) -> bool:
-    return scope_for(user).can(exporter.capability)
+    return authz.holds(user, exporter.capability)
 
 
 def filters_from(params) -> QueryDict:
@@ -176,10 +179,11 @@ def filters_from(params) -> QueryDict:
     return result
 
 
+@service(atomic=False)  # the job is committed before its task is queued
 def start_export(*, actor, kind: str, params) -> ExportJob:
     """Create an :class:`ExportJob` for ``kind`` with the list page's filters and queue it.
 
-    Raises PermissionError if the actor may not export this ledger, ValidationError for an
+    Raises NotAllowed if the actor may not export this ledger, ValidationError for an
     unknown kind or filters that are not valid (the export would otherwise ignore them and
     contain more than asked for).
     """
@@ -188,8 +192,7 @@ def start_export(*, actor, kind: str, params) -> ExportJob:
     except LookupError:
         raise ValidationError({"kind": _("There is no ledger export called “%(kind)s”.")
                                % {"kind": kind}}) from None
-    if not exportable(actor, exporter):
-        raise PermissionError(f"{actor} may not export {kind}")
+    authz.authorize(actor, ExportJob, exporter.capability)
     params = filters_from(params)
     exporter.queryset(actor, params)  # validates the filters
     filters = {k: v for k, v in params.lists() if k not in {"page", "csrfmiddlewaretoken"}}
@@ -826,7 +829,7 @@ def process_export(job_id: int) -> None:
         _update(job, status=JobStatus.RUNNING, started_at=timezone.now(), message="")
         try:
             _run_export(job)
-        except (ValidationError, PermissionError, LookupError) as exc:
+        except (ValidationError, authz.NotAllowed, LookupError) as exc:
             message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else ""
             _finish(job, JobStatus.FAILED,
                     _("The export could not run: %(why)s") % {
@@ -842,7 +845,7 @@ def _run_export(job: ExportJob) -> None:
     exporter = registry.get_exporter(job.kind)
     user = job.created_by
     if user is None or not exportable(user, exporter):
-        raise PermissionError
+        raise authz.NotAllowed(_("you may no longer export this list."))
     queryset = exporter.queryset(user, filters_from(job.filters))
     total = queryset.count()
     _update(job, total_rows=total, processed_rows=0)

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from shoumen.core.scoping import scope_for
+from shoumen.core import authz
 from shoumen.core.views import add_service_errors, forbidden, optional_url, wants_partial
 
 from . import registry, services
@@ -56,7 +56,7 @@ def _xlsx_response(handle, filename: str) -> FileResponse:
 def import_start(request, kind):
     """The upload form: file, target jurisdiction, mode; the columns explained."""
     importer = _importer(kind)
-    if not scope_for(request.user).can(importer.capability):
+    if not authz.holds(request.user, importer.capability):
         return _denied(request, importer.capability)
     too_large = request.method == "POST" and services.body_too_large(request)
     if too_large:
@@ -88,7 +88,7 @@ def import_start(request, kind):
 def template_download(request, kind):
     """An empty ledger with the right headers, an example row and instructions."""
     importer = _importer(kind)
-    if not scope_for(request.user).can(importer.capability):
+    if not authz.holds(request.user, importer.capability):
         return _denied(request, importer.capability)
     content = services.template_workbook(importer)
     return _xlsx_response(io.BytesIO(content), f"{kind}_template.xlsx")
@@ -127,7 +127,7 @@ def export_start(request, kind):
     """Confirm an export of the list with the filters in the query string, then start it."""
     exporter = _exporter(kind)
     user = request.user
-    if not scope_for(user).can(exporter.capability):
+    if not authz.holds(user, exporter.capability):
         return _denied(request, exporter.capability)
     params = _params_from_post(request) if request.method == "POST" else request.GET.copy()
     params.pop("page", None)
@@ -137,7 +137,7 @@ def export_start(request, kind):
             job = services.start_export(actor=user, kind=kind, params=params)
         except ValidationError as exc:
             errors = exc.messages
-        except PermissionError:
+        except authz.NotAllowed:
             return _denied(request, exporter.capability)
         else:
             return redirect("ledgers:export-job", pk=job.pk)
@@ -183,7 +183,7 @@ def job_list(request):
     imports = (ImportJob.objects.for_user(user).filter(created_by=user)
                .select_related("jurisdiction")[:RECENT])
     exports = ExportJob.objects.for_user(user).filter(created_by=user)[:RECENT]
-    importers = [i for i in registry.importers() if scope_for(user).can(i.capability)]
+    importers = [i for i in registry.importers() if authz.holds(user, i.capability)]
     return render(request, "ledgers/job_list.html", {
         "imports": imports, "exports": exports, "importers": importers,
     })

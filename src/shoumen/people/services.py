@@ -1,13 +1,12 @@
 """State changes for people. Views, API, imports and commands all go through these."""
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shoumen.core import audit, pii
+from shoumen.core import audit, authz, pii
 from shoumen.core.models import AuditAction
-from shoumen.core.scoping import scope_for
+from shoumen.core.services import service
 
 from .models import Person, PersonStatus, StatusChange
 
@@ -15,14 +14,13 @@ EDITABLE_FIELDS = ("name", "kind", "address", "household", "jurisdiction", "note
 
 
 def _check_jurisdiction(actor, node) -> None:
-    from shoumen.geo.models import Node, NodeKind
+    from shoumen.geo.models import NodeKind
 
+    authz.authorize(actor, node, "people.edit", _("You cannot register people in %(node)s.")
+                    % {"node": node}, field="jurisdiction")
     if node.kind < NodeKind.COMMUNITY:
         raise ValidationError({"jurisdiction": _("Choose a community or grid, not a %(kind)s.")
                                % {"kind": node.get_kind_display()}})
-    if not Node.objects.visible_to(actor, "people.edit").filter(pk=node.pk).exists():
-        raise ValidationError({"jurisdiction": _("You cannot register people in %(node)s.")
-                               % {"node": node}})
 
 
 def _apply_numbers(person: Person, id_number: str | None, phone: str | None) -> None:
@@ -53,7 +51,7 @@ def _apply_numbers(person: Person, id_number: str | None, phone: str | None) -> 
         raise ValidationError(errors)
 
 
-@transaction.atomic
+@service
 def create_person(*, actor, jurisdiction, name, id_number, phone="", tags=(), **fields) -> Person:
     """Register a person. Raises ValidationError (by field) and writes nothing on bad input."""
     _check_jurisdiction(actor, jurisdiction)
@@ -69,10 +67,12 @@ def create_person(*, actor, jurisdiction, name, id_number, phone="", tags=(), **
     return person
 
 
-@transaction.atomic
+@service
 def update_person(person: Person, *, actor, id_number=None, phone=None, tags=None,
                   **fields) -> Person:
     """Change a person's details; ``None`` leaves a number unchanged. Audited by the model."""
+    authz.authorize(actor, person, "people.edit",
+                    _("You may look at this person but not change their details."))
     person = Person.objects.select_for_update().get(pk=person.pk)
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
@@ -93,9 +93,11 @@ def update_person(person: Person, *, actor, id_number=None, phone=None, tags=Non
     return person
 
 
-@transaction.atomic
+@service
 def change_status(person: Person, *, actor, status: str, reason: str) -> StatusChange | None:
     """Move a person to ``status`` and keep the step in their history. A no-op if unchanged."""
+    authz.authorize(actor, person, "people.status",
+                    _("You may look at this person but not change their status."))
     if status not in PersonStatus.values:
         raise ValidationError({"status": _("Unknown status “%(s)s”.") % {"s": status}})
     if not (reason or "").strip():
@@ -113,17 +115,11 @@ def change_status(person: Person, *, actor, status: str, reason: str) -> StatusC
     return change
 
 
-def can_reveal(user, person: Person) -> bool:
-    return Person.objects.visible_to(user, "people.reveal").filter(pk=person.pk).exists()
-
-
+@service
 def reveal_person(person: Person, *, actor) -> dict:
     """Full ID number and phone for someone allowed to see them; the read is audited."""
-    if not can_reveal(actor, person):
-        raise PermissionError("not allowed to reveal personal data")
+    authz.authorize(actor, person, "people.reveal", _(
+        "You may not see full ID and phone numbers. Ask a community worker or your commander "
+        "if you need them."))
     audit.record(AuditAction.VIEW_PII, person, note="id_number, phone")
     return {"id_number": person.id_number, "phone": person.phone}
-
-
-def user_can(user, capability: str) -> bool:
-    return scope_for(user).can(capability)

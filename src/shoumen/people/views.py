@@ -14,12 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from shoumen.core import authz
 from shoumen.core.models import AuditEvent
-from shoumen.core.scoping import scope_for
 from shoumen.core.views import (
     add_service_errors,
     checkbox_dropdown,
-    forbidden,
     list_response,
     optional_url,
     paginate,
@@ -41,22 +40,14 @@ def _get_person(request, pk):
     return get_object_or_404(_visible(request).select_related("jurisdiction__parent"), pk=pk)
 
 
-def _can(user, capability: str, person: Person) -> bool:
-    return Person.objects.visible_to(user, capability).filter(pk=person.pk).exists()
-
-
-def _no_people(request):
-    return forbidden(request, _("Your role does not include the people registry. Ask your "
-                                "administrator if you need it."))
 
 
 @login_required
 def person_list(request):
     """The registry: search, filters, sortable columns, 50 a page; htmx swaps the results."""
     user = request.user
-    scope = scope_for(user)
-    if not scope.can("people.view"):
-        return _no_people(request)
+    authz.authorize(user, Person, "people.view", _(
+        "Your role does not include the people registry. Ask your administrator if you need it."))
     people = _visible(request).select_related("jurisdiction__parent").prefetch_related("tags")
     filterset = PersonFilter(request.GET or None, queryset=people, request=request)
     form = style_form(filterset.form)
@@ -65,11 +56,11 @@ def person_list(request):
 
     querystring = request.GET.copy()
     querystring.pop("page", None)
-    export_url = optional_url("ledgers:export", kind="people") if scope.can("people.export") else None
+    export_url = optional_url("ledgers:export", kind="people") if authz.holds(user, "people.export") else None
     if export_url and querystring:
         export_url = f"{export_url}?{querystring.urlencode()}"
-    import_url = optional_url("ledgers:import", kind="people") if scope.can("people.import") else None
-    can_create = scope.can("people.edit") and editable_nodes(user).exists()
+    import_url = optional_url("ledgers:import", kind="people") if authz.holds(user, "people.import") else None
+    can_create = authz.may_create(user, "people.edit") and editable_nodes(user).exists()
     return list_response(request, "people/person_list.html", "people/_person_table.html", {
         "filter": filterset, "page_obj": page, "export_url": export_url,
         "import_url": import_url, "can_create": can_create,
@@ -78,7 +69,7 @@ def person_list(request):
 
 def _detail_context(request, person: Person) -> dict:
     user = request.user
-    can_edit = _can(user, "people.edit", person)
+    can_edit = authz.allows(user, person, "people.edit")
     household = []
     if person.household:
         household = (_visible(request).filter(household=person.household).exclude(pk=person.pk)
@@ -96,9 +87,9 @@ def _detail_context(request, person: Person) -> dict:
         "status_changes": person.status_changes.select_related("changed_by")[:50],
         "audit_events": audit_events,
         "can_edit": can_edit,
-        "can_status": _can(user, "people.status", person),
-        "can_reveal": services.can_reveal(user, person),
-        "can_audit": scope_for(user).can("audit.view"),
+        "can_status": authz.allows(user, person, "people.status"),
+        "can_reveal": authz.allows(user, person, "people.reveal"),
+        "can_audit": authz.holds(user, "audit.view"),
     }
 
 
@@ -114,9 +105,6 @@ def person_detail(request, pk: int):
 def person_reveal(request, pk: int):
     """Full ID number and phone (audited as view_pii); a fragment for htmx."""
     person = _get_person(request, pk)
-    if not services.can_reveal(request.user, person):
-        return forbidden(request, _("You may not see full ID and phone numbers. Ask a community "
-                                    "worker or your commander if you need them."))
     numbers = services.reveal_person(person, actor=request.user)
     if getattr(request, "htmx", False):
         return render(request, "people/_reveal.html", {"person": person, "numbers": numbers})
@@ -128,9 +116,9 @@ def person_reveal(request, pk: int):
 @login_required
 def person_create(request):
     user = request.user
-    if not scope_for(user).can("people.edit") or not editable_nodes(user).exists():
-        return forbidden(request, _("You may not register people. Ask a community worker or "
-                                    "your administrator."))
+    if not authz.may_create(user, "people.edit") or not editable_nodes(user).exists():
+        raise authz.NotAllowed(_("You may not register people. Ask a community worker or your "
+                                 "administrator."))
     form = PersonForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -147,8 +135,8 @@ def person_create(request):
 def person_edit(request, pk: int):
     person = _get_person(request, pk)
     user = request.user
-    if not _can(user, "people.edit", person):
-        return forbidden(request, _("You may look at this person but not change their details."))
+    authz.authorize(user, person, "people.edit",
+                    _("You may look at this person but not change their details."))
     form = PersonForm(request.POST or None, user=user, person=person)
     if request.method == "POST" and form.is_valid():
         try:
@@ -166,8 +154,8 @@ def person_edit(request, pk: int):
 def person_status(request, pk: int):
     person = _get_person(request, pk)
     user = request.user
-    if not _can(user, "people.status", person):
-        return forbidden(request, _("You may look at this person but not change their status."))
+    authz.authorize(user, person, "people.status",
+                    _("You may look at this person but not change their status."))
     form = StatusForm(request.POST or None, initial={"status": person.status})
     if request.method == "POST" and form.is_valid():
         try:

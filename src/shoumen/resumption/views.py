@@ -11,8 +11,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from shoumen.core.scoping import scope_for
-from shoumen.core.views import forbidden, initial_jurisdiction, list_response, paginate, style_form
+from shoumen.core import authz
+from shoumen.core.views import initial_jurisdiction, list_response, paginate, style_form
 from shoumen.geo.models import Node, Place, PlaceKind
 from shoumen.resumption import services
 
@@ -21,19 +21,11 @@ from .forms import EnterpriseForm
 from .models import Enterprise
 
 
-def _staff_at(user, enterprise) -> bool:
-    """True if the user holds enterprises.edit at the enterprise's jurisdiction (not only as
-    its liaison), and so may move it or change its status."""
-    return Node.objects.visible_to(user, "enterprises.edit").filter(pk=enterprise.jurisdiction_id).exists()
-
-
 @login_required
 def enterprise_list(request):
     user = request.user
-    scope = scope_for(user)
-    if not scope.can("enterprises.view"):
-        return forbidden(request, _("Your role does not include enterprises. Ask your administrator "
-                                    "if you need it."))
+    authz.authorize(user, Enterprise, "enterprises.view", _(
+        "Your role does not include enterprises. Ask your administrator if you need it."))
     enterprises = Enterprise.objects.visible_to(user).select_related("jurisdiction", "building")
     filterset = EnterpriseFilter(request.GET or None, queryset=enterprises, request=request)
     filterset.filters["node"].queryset = Node.objects.visible_to(user, "enterprises.view").order_by("path")
@@ -41,7 +33,7 @@ def enterprise_list(request):
                                               .filter(kind=PlaceKind.BUILDING).order_by("name"))
     style_form(filterset.form).fields["q"].help_text = _("Name or credit code")
     page = paginate(request, filterset.qs)
-    can_create = Node.objects.visible_to(user, "enterprises.edit").exists()
+    can_create = authz.may_create(user, "enterprises.edit")
     return list_response(request, "resumption/enterprise_list.html",
                          "resumption/_enterprise_table.html",
                          {"filter": filterset, "page_obj": page, "can_create": can_create})
@@ -52,7 +44,7 @@ def enterprise_detail(request, pk: int):
     user = request.user
     enterprise = get_object_or_404(Enterprise.objects.visible_to(user)
                                    .select_related("jurisdiction", "building"), pk=pk)
-    can_edit = Enterprise.objects.visible_to(user, "enterprises.edit").filter(pk=pk).exists()
+    can_edit = authz.allows(user, enterprise, "enterprises.edit")
     return render(request, "resumption/enterprise_detail.html", {
         "enterprise": enterprise, "can_edit": can_edit,
         "can_see_place": bool(enterprise.building_id)
@@ -63,9 +55,9 @@ def enterprise_detail(request, pk: int):
 @login_required
 def enterprise_create(request):
     user = request.user
-    if not Node.objects.visible_to(user, "enterprises.edit").exists():
-        return forbidden(request, _("You may not register enterprises. Ask the subdistrict's "
-                                    "resumption task force."))
+    if not authz.may_create(user, "enterprises.edit"):
+        raise authz.NotAllowed(_("You may not register enterprises. Ask the subdistrict's "
+                                 "resumption task force."))
     initial = initial_jurisdiction(request)
     form = EnterpriseForm(request.POST or None, user=user, staff=True, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -79,9 +71,10 @@ def enterprise_create(request):
 def enterprise_edit(request, pk: int):
     user = request.user
     enterprise = get_object_or_404(Enterprise.objects.visible_to(user), pk=pk)
-    if not Enterprise.objects.visible_to(user, "enterprises.edit").filter(pk=pk).exists():
-        return forbidden(request, _("You may look at this enterprise but not change it."))
-    form = EnterpriseForm(request.POST or None, user=user, staff=_staff_at(user, enterprise),
+    authz.authorize(user, enterprise, "enterprises.edit",
+                    _("You may look at this enterprise but not change it."))
+    form = EnterpriseForm(request.POST or None, user=user,
+                          staff=services.is_staff_for(user, enterprise),
                           instance=enterprise)
     if request.method == "POST" and form.is_valid():
         enterprise = services.save_enterprise(enterprise, form.cleaned_data, actor=user)

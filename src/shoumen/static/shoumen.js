@@ -4,6 +4,7 @@
    data-autosubmit    on a field, or a form: submit the form when the field (any field) changes;
    data-confirm="…"   on a submit button: ask first, submit only on OK;
    data-print         on a button: print the page;
+   data-back          on a button: go back a page;
    data-percent="N"   on a progress bar: its width, N %;
    data-indent="N"    on a tree cell: its depth (the CSS variable --sm-indent);
    data-search-as-typed  on a search field that asks as the user types: its form does not ask
@@ -25,10 +26,12 @@
   });
 
   document.addEventListener("click", function (event) {
-    var target = event.target.closest ? event.target.closest("[data-confirm], [data-print]") : null;
+    var target = event.target.closest ? event.target.closest("[data-confirm], [data-print], [data-back]") : null;
     if (!target) return;
     if (target.hasAttribute("data-print")) {
       window.print();
+    } else if (target.hasAttribute("data-back")) {
+      window.history.back();
     } else if (!window.confirm(target.getAttribute("data-confirm"))) {
       event.preventDefault();
     }

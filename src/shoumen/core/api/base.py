@@ -7,8 +7,8 @@ The rules every endpoint follows:
 * an action listed in ``view.action_capabilities`` needs that capability: a user who holds it
   nowhere gets 403; for an object, the object must also be visible under that capability
   (403: the user may see it but not, say, edit it);
-* a write that names a target jurisdiction (create, move) needs the capability *there*
-  (:func:`require_capability`, 403);
+* a write that names a target jurisdiction (create, move) needs the capability *there*: the
+  service authorizes it (:mod:`shoumen.core.authz`), a refusal is a 403 with its message;
 * a service's Django ``ValidationError`` becomes a 400 with field messages, a protected
   delete a 409 (:func:`exception_handler`) — never a 500.
 """
@@ -22,7 +22,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, permissions, serializers, status, viewsets
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from shoumen.core.scoping import scope_for
+from shoumen.core import authz
 
 
 class Conflict(exceptions.APIException):
@@ -36,7 +36,7 @@ def exception_handler(exc, context):
 
     * Django ``ValidationError`` (services, ``full_clean``) → 400 ``{field: [messages]}``;
       errors not tied to a field are listed under ``non_field_errors``;
-    * ``PermissionError`` from a service → 403;
+    * :class:`~shoumen.core.authz.NotAllowed` from a service → 403 with its message;
     * ``ProtectedError``/``RestrictedError`` on delete → 409 naming what still uses the record.
     """
     if isinstance(exc, DjangoValidationError):
@@ -48,8 +48,8 @@ def exception_handler(exc, context):
         else:
             detail = {"non_field_errors": exc.messages}
         exc = serializers.ValidationError(detail)
-    elif isinstance(exc, PermissionError):
-        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, authz.NotAllowed):
+        exc = exceptions.PermissionDenied(exc.message)
     elif isinstance(exc, ProtectedError | RestrictedError):
         objs = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
         users = sorted({str(o._meta.verbose_name_plural) for o in objs})
@@ -62,35 +62,8 @@ def exception_handler(exc, context):
 
 
 # --- Capabilities ----------------------------------------------------------------------------
-
-def holds_capability(user, capability: str) -> bool:
-    """True if the user holds ``capability`` anywhere (at any node or enterprise)."""
-    return scope_for(user).can(capability)
-
-
-def has_capability_for(user, obj, capability: str) -> bool:
-    """True if ``obj`` lies within the user's scope for ``capability``.
-
-    Works for any model with a scoped manager, the jurisdiction ``Node`` included (then it asks
-    whether the user holds ``capability`` at that node or above it).
-    """
-    return type(obj)._default_manager.visible_to(user, capability).filter(pk=obj.pk).exists()
-
-
-def denied_message(capability: str) -> str:
-    return _("Your role does not allow this here (it needs the “%(capability)s” permission).") % {
-        "capability": capability
-    }
-
-
-def require_capability(user, obj, capability: str, message: str | None = None) -> None:
-    """Raise 403 unless the user holds ``capability`` for ``obj`` (see :func:`has_capability_for`).
-
-    Use it for the *target* of a write, e.g. the jurisdiction a new record is filed under.
-    """
-    if not has_capability_for(user, obj, capability):
-        raise exceptions.PermissionDenied(message or denied_message(capability))
-
+# What a user may do is decided in shoumen.core.authz (services call authorize()); the API
+# only asks it which actions to let through and translates its refusal.
 
 class CapabilityPermission(permissions.BasePermission):
     """Checks ``view.action_capabilities[view.action]`` (actions not listed are allowed).
@@ -112,8 +85,8 @@ class CapabilityPermission(permissions.BasePermission):
         lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk")
         if lookup in getattr(view, "kwargs", {}):
             return True  # decided per object, after the scoped lookup (404 before 403)
-        if not holds_capability(request.user, capability):
-            self.message = denied_message(capability)
+        if not authz.holds(request.user, capability):
+            self.message = authz.denied_message(capability)
             return False
         return True
 
@@ -121,8 +94,8 @@ class CapabilityPermission(permissions.BasePermission):
         capability = self._capability(view)
         if capability is None:
             return True
-        if not has_capability_for(request.user, obj, capability):
-            self.message = denied_message(capability)
+        if not authz.allows(request.user, obj, capability):
+            self.message = authz.denied_message(capability)
             return False
         return True
 

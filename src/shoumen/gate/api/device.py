@@ -4,7 +4,7 @@ Public signing keys; the offline lists; a checkpoint's context; checking a scann
 looking a person up; registering one entry (the hot path) or an offline queue; registering
 and revoking the phones themselves. A device token (``Authorization: Device smd_…``) works on
 these endpoints only, and only for its own checkpoint; a signed-in user works at any
-checkpoint of :func:`~shoumen.gate.services.registrable_checkpoints`. The contract is
+checkpoint of ``Checkpoint.objects.visible_to(user, "gate.register")``. The contract is
 /tmp/brief/api-contract.md, summarised in each endpoint's schema.
 """
 
@@ -28,7 +28,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from shoumen.core.api.base import Conflict, ScopedGenericViewSet, holds_capability
+from shoumen.core import authz
+from shoumen.core.api.base import Conflict, ScopedGenericViewSet
 from shoumen.core.api.routers import Router
 from shoumen.core.ids import parse_id
 from shoumen.people.models import Person
@@ -108,7 +109,7 @@ def _checkpoint_for_write(request, raw) -> Checkpoint:
         raise exceptions.PermissionDenied(_(
             "This phone is registered to the checkpoint “%(name)s” and can work there only.")
             % {"name": device.checkpoint.place.name})
-    checkpoint = (services.registrable_checkpoints(request.user).filter(pk=checkpoint_id)
+    checkpoint = (Checkpoint.objects.visible_to(request.user, "gate.register").filter(pk=checkpoint_id)
                   .select_related("place").first())
     if checkpoint is None:
         raise exceptions.PermissionDenied(_(
@@ -146,7 +147,7 @@ class OfflineListsView(GateDeviceView):
                               403: _DENIED_403}, tags=TAGS,
                    summary="Revoked and confined pass numbers, for offline checking")
     def get(self, request):
-        if device_of(request) is None and not holds_capability(request.user, "gate.register"):
+        if device_of(request) is None and not authz.holds(request.user, "gate.register"):
             raise exceptions.PermissionDenied(_("Only checkpoint devices and people who register "
                                                 "at a checkpoint get these lists."))
         return Response(OfflineListsSerializer(passes.offline_lists()).data)
@@ -180,7 +181,7 @@ class CheckpointContextView(GateDeviceView):
                 raise not_found
             return Checkpoint.objects.select_related("place__jurisdiction").get(pk=checkpoint_id)
         user = request.user
-        found = (services.registrable_checkpoints(user).filter(pk=checkpoint_id)
+        found = (Checkpoint.objects.visible_to(user, "gate.register").filter(pk=checkpoint_id)
                  .select_related("place__jurisdiction").first())
         if found is not None:
             return found
@@ -364,7 +365,7 @@ class BatchView(GateDeviceView):
         else:
             named = {parse_id(item.get("checkpoint")) for item in items
                      if isinstance(item, dict)}
-            allowed = services.registrable_checkpoints(request.user).filter(
+            allowed = Checkpoint.objects.visible_to(request.user, "gate.register").filter(
                 pk__in=named - {None})
         results = registration.register_batch(items, actor=request.user, device=device,
                                               allowed_checkpoints=allowed)

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
-from shoumen.core.scoping import scope_for
+from shoumen.core import authz
 from shoumen.core.views import (
     add_service_errors,
     forbidden,
@@ -39,7 +39,7 @@ def _with_badges(alerts):
 def alert_list(request):
     """Fever alerts in the user's jurisdictions: open ones first, newest first."""
     user = request.user
-    if not scope_for(user).can("gate.alerts"):
+    if not authz.holds(user, "gate.alerts"):
         return forbidden(request, _("Fever alerts go to community staff and grid workers. Ask "
                                     "your administrator if you need them."))
     alerts = (FeverAlert.objects.visible_to(user)
@@ -74,7 +74,7 @@ def alert_detail(request, pk: int):
             messages.success(request, _("Recorded: %(stage)s.") % {"stage": step.get_stage_display()})
             return redirect("gate:alert-detail", pk=alert.pk)
     _with_badges([alert])
-    can_trace = scope_for(request.user).can("gate.trace")
+    can_trace = authz.holds(request.user, "gate.trace")
     return render(request, "gate/alerts/detail.html", {
         "alert": alert, "form": form if alert.is_open else None,
         "follow_ups": alert.follow_ups.select_related("by"),
@@ -93,7 +93,7 @@ def alert_detail(request, pk: int):
 def refusal_list(request):
     """Everyone turned away at a checkpoint in the user's jurisdictions, newest first."""
     user = request.user
-    if not scope_for(user).can("gate.view"):
+    if not authz.holds(user, "gate.view"):
         return forbidden(request, _("Your role does not include the gate. Ask your administrator "
                                     "if you need it."))
     refusals = (Refusal.objects.visible_to(user)

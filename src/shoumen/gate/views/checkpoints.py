@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from shoumen.core import authz
 from shoumen.core.scoping import scope_for
 from shoumen.core.views import (
     add_service_errors,
@@ -57,10 +58,6 @@ def _no_gate(request):
                                 "you need it."))
 
 
-def _can_manage(user, checkpoint) -> bool:
-    return Checkpoint.objects.visible_to(user, "gate.manage").filter(pk=checkpoint.pk).exists()
-
-
 def day_counts(user) -> dict:
     """Today's entries, fevers and refusals in the user's jurisdictions, and the fever alerts
     still open there."""
@@ -84,7 +81,7 @@ def home(request):
     scope = scope_for(user)
     if not scope.can("gate.view"):
         return _no_gate(request)
-    registrable = list(services.registrable_checkpoints(user)
+    registrable = list(Checkpoint.objects.visible_to(user, "gate.register")
                        .select_related("place__jurisdiction", "place__building")
                        .order_by("place__jurisdiction__path", "place__name")[:HOME_CHECKPOINTS + 1])
     for checkpoint in registrable:
@@ -117,7 +114,7 @@ def _count(model, fk: str, **filters):
 @login_required
 def checkpoint_list(request):
     user = request.user
-    if not scope_for(user).can("gate.view"):
+    if not authz.holds(user, "gate.view"):
         return _no_gate(request)
     checkpoints = (Checkpoint.objects.visible_to(user)
                    .select_related("place__jurisdiction", "place__building")
@@ -127,7 +124,7 @@ def checkpoint_list(request):
     style_form(filterset.form)
     page = paginate(request, filterset.qs)
     return list_response(request, "gate/checkpoints/list.html", "gate/checkpoints/_table.html", {
-        "filter": filterset, "page_obj": page, "can_create": scope_for(user).can("gate.manage"),
+        "filter": filterset, "page_obj": page, "can_create": authz.holds(user, "gate.manage"),
     })
 
 
@@ -148,7 +145,7 @@ def checkpoint_detail(request, pk: int):
     if wants_partial(request):
         return render(request, "gate/checkpoints/_entries.html", {"page_obj": page})
     user = request.user
-    can_register = services.registrable_checkpoints(user).filter(pk=checkpoint.pk).exists()
+    can_register = authz.allows(user, checkpoint, "gate.register")
     return render(request, "gate/checkpoints/detail.html", {
         "checkpoint": checkpoint, "page_obj": page,
         "guards": checkpoint.guards.order_by("username"),
@@ -156,7 +153,7 @@ def checkpoint_detail(request, pk: int):
                                                                                 "-created_at"),
         "refusals": (Refusal.objects.filter(checkpoint=checkpoint, at__gte=start)
                      .select_related("person")[:50]),
-        "can_manage": _can_manage(user, checkpoint),
+        "can_manage": authz.allows(user, checkpoint, "gate.manage"),
         "scan_url": scan_url(checkpoint) if can_register else None,
     })
 
@@ -164,7 +161,7 @@ def checkpoint_detail(request, pk: int):
 @login_required
 def checkpoint_create(request):
     user = request.user
-    if not scope_for(user).can("gate.manage"):
+    if not authz.holds(user, "gate.manage"):
         return forbidden(request, _("You may not add checkpoints: that needs a community worker "
                                     "or a commander."))
     initial = {"jurisdiction": request.GET.get("jurisdiction") or request.GET.get("node", "")}
@@ -182,18 +179,15 @@ def checkpoint_create(request):
     return render(request, "gate/checkpoints/form.html", {"form": form})
 
 
-def _manage_or_403(request, checkpoint):
-    if not _can_manage(request.user, checkpoint):
-        return forbidden(request, _("You may look at this checkpoint but not manage its guards "
-                                    "or devices."))
-    return None
+def _may_manage(request, checkpoint) -> None:
+    authz.authorize(request.user, checkpoint, "gate.manage", _(
+        "You may look at this checkpoint but not manage its guards or devices."))
 
 
 @login_required
 def checkpoint_guards(request, pk: int):
     checkpoint = _get_checkpoint(request, pk)
-    if denied := _manage_or_403(request, checkpoint):
-        return denied
+    _may_manage(request, checkpoint)
     # An empty POST (every box unticked) is still a submission: it removes all guards.
     form = GuardsForm(request.POST if request.method == "POST" else None, checkpoint=checkpoint)
     if request.method == "POST" and form.is_valid():
@@ -214,8 +208,7 @@ def device_revoke(request, pk: int, device_pk: int):
     checkpoint = _get_checkpoint(request, pk)
     device = get_object_or_404(CheckpointDevice.objects.filter(checkpoint=checkpoint),
                                pk=device_pk)
-    if denied := _manage_or_403(request, checkpoint):
-        return denied
+    _may_manage(request, checkpoint)
     services.revoke_device(device, actor=request.user)
     messages.success(request, _("%(device)s can no longer register at %(name)s.")
                      % {"device": device.name, "name": checkpoint.name})

@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from shoumen.core.scoping import scope_for, subtree_q
+from shoumen.core import authz
+from shoumen.core.scoping import subtree_q
 from shoumen.core.views import forbidden, list_response, paginate, style_form
 from shoumen.geo.models import Node
 from shoumen.people.models import Person, PersonKind
@@ -63,7 +64,7 @@ def _panel(request, person: Person, *, status: int = 200, **extra):
     user = request.user
     can_issue = (person.kind != PersonKind.VISITOR and Person.objects.visible_to(
         user, PASSES_CAPABILITY).filter(pk=person.pk).exists())
-    if not can_issue and not scope_for(user).can("gate.view"):
+    if not can_issue and not authz.holds(user, "gate.view"):
         return HttpResponse("")
     history = list(_passes(request, "gate.view").filter(person=person)
                    .select_related("issued_by")[:20])
@@ -105,7 +106,7 @@ def pass_issue(request, person_id: int):
     person = _person(request, person_id)
     try:
         new = passes.issue_pass(person, actor=request.user)
-    except PermissionError:
+    except authz.NotAllowed:
         return _refused(request, person)
     except ValidationError as exc:
         if _is_htmx(request):
@@ -129,7 +130,7 @@ def pass_revoke(request, pk: int):
         return redirect("people:detail", pk=person.pk)
     try:
         passes.revoke_pass(resident_pass, actor=request.user, reason=form.cleaned_data["reason"])
-    except PermissionError:
+    except authz.NotAllowed:
         return _refused(request, person)
     return _after_change(request, person, _("Pass %(number)s revoked.")
                          % {"number": resident_pass.number})
@@ -140,7 +141,7 @@ def pass_revoke(request, pk: int):
 @login_required
 def pass_list(request):
     """Passes in the user's communities: search, community and state filters, 50 a page."""
-    if not scope_for(request.user).can(PASSES_CAPABILITY):
+    if not authz.holds(request.user, PASSES_CAPABILITY):
         return _no_passes(request)
     queryset = _passes(request).select_related("person__jurisdiction", "jurisdiction")
     filterset = PassFilter(request.GET or None, queryset=queryset, request=request)
@@ -172,7 +173,7 @@ def _bulk_preview(request, node: Node) -> dict:
 def pass_bulk(request):
     """Issue passes to every resident of a community or grid who has no live pass."""
     user = request.user
-    if not scope_for(user).can(PASSES_CAPABILITY) or not bulk_nodes(user).exists():
+    if not authz.holds(user, PASSES_CAPABILITY) or not bulk_nodes(user).exists():
         return _no_passes(request)
     if request.method == "POST":
         form = BulkIssueForm(request.POST, user=user)
@@ -181,7 +182,7 @@ def pass_bulk(request):
             try:
                 result = passes.issue_passes(_bulk_people(request, node), actor=user,
                                              valid_days=form.cleaned_data["valid_days"])
-            except PermissionError:
+            except authz.NotAllowed:
                 return _no_passes(request)
             except ValidationError as exc:
                 form.add_error("valid_days", exc.messages)
@@ -229,7 +230,7 @@ def _sheets(cards: list) -> list[list]:
 @login_required
 def pass_print(request):
     """A4 sheets of pass cards (2 × 5 a sheet), 80 cards a page for big communities."""
-    if not scope_for(request.user).can(PASSES_CAPABILITY):
+    if not authz.holds(request.user, PASSES_CAPABILITY):
         return _no_passes(request)
     chosen, node = _selected_passes(request)
     if chosen is None:
@@ -251,7 +252,7 @@ def pass_print(request):
 @login_required
 def pass_card(request, pk: int):
     """One pass full screen, to be shown on a phone: big QR, masked name, validity."""
-    if not scope_for(request.user).can(PASSES_CAPABILITY):
+    if not authz.holds(request.user, PASSES_CAPABILITY):
         return _no_passes(request)
     resident_pass = get_object_or_404(
         _passes(request).select_related("jurisdiction", "person__jurisdiction"), pk=pk)

@@ -22,8 +22,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from ..models import Direction, RefusalReason
-from ..services import registrable_checkpoints
+from ..models import Checkpoint, Direction, RefusalReason
 
 # Static files the page shell loads (base.html's and its own), cached by the service worker.
 # jsQR is loaded only when the phone has no BarcodeDetector, but must work offline too.
@@ -151,7 +150,8 @@ def _config(request, checkpoint) -> dict:
 def scan(request, pk):
     """The checkpoint page, for a user who may register entries here (else 404)."""
     checkpoint = get_object_or_404(
-        registrable_checkpoints(request.user).select_related("place__jurisdiction"), pk=pk)
+        Checkpoint.objects.visible_to(request.user, "gate.register")
+        .select_related("place__jurisdiction"), pk=pk)
     return render(request, "gate/scan.html", {
         "checkpoint": checkpoint, "config": _config(request, checkpoint),
         "quick_temperatures": QUICK_TEMPERATURES,

@@ -23,10 +23,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
-from shoumen.core.scoping import scope_for
+from shoumen.core import authz
 from shoumen.core.views import (
     add_service_errors,
-    forbidden,
     list_response,
     paginate,
     style_form,
@@ -36,6 +35,7 @@ from shoumen.people.models import Person
 
 from .. import contact_export
 from ..contacts import (
+    NO_STATUS_RIGHT,
     WINDOW_RANGE,
     ContactResult,
     contact_params,
@@ -179,10 +179,6 @@ def _graph(result: ContactResult, limit: int = GRAPH_NODE_LIMIT) -> dict:
     }
 
 
-def _can_observe(user) -> bool:
-    return scope_for(user).can("people.status")
-
-
 @login_required
 def contacts_page(request, pk: int):
     """The case's close contacts: the search form, counts, the graph and the list (50 a page;
@@ -198,7 +194,7 @@ def contacts_page(request, pk: int):
     return list_response(request, "gate/traces/contacts.html", "gate/traces/_contact_list.html", {
         "person": case, "form": form, "result": result, "plan": plan, "page_obj": page,
         "graph": _graph(result) if draw else None, "query": _query(request.GET),
-        "can_observe": _can_observe(request.user),
+        "can_observe": authz.holds(request.user, "people.status"),
     })
 
 
@@ -218,10 +214,7 @@ def contacts_observe(request, pk: int):
     """Confirm (GET), then put the listed contacts the user may change under home
     observation in one action (POST), and say what happened to whom."""
     case = _traceable(request, pk)
-    if not _can_observe(request.user):
-        return forbidden(request, _("Changing people's status needs the “people.status” "
-                                    "permission (community and grid workers). Export the list "
-                                    "and send it to the communities concerned instead."))
+    authz.authorize(request.user, Person, "people.status", NO_STATUS_RIGHT)
     data = request.POST if request.method == "POST" else request.GET
     form, params = _search(data)
     if params is None:
@@ -248,7 +241,7 @@ def contacts_observe(request, pk: int):
 def movements_panel(request, pk: int):
     """Entries in the retention period, the last one, and links to the trace and contacts;
     empty for users who may not trace this person (so the people page needs no gate code)."""
-    if not scope_for(request.user).can(TRACE):
+    if not authz.holds(request.user, TRACE):
         return HttpResponse("")
     person = Person.objects.visible_to(request.user, TRACE).filter(pk=pk).first()
     if person is None:

@@ -1,8 +1,7 @@
-from django.db import transaction
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 
-from shoumen.core.api.base import ScopedGenericViewSet, ScopedReadOnlyViewSet, require_capability
+from shoumen.core.api.base import ScopedGenericViewSet, ScopedReadOnlyViewSet
 from shoumen.geo import services
 from shoumen.geo.filters import NodeFilter, PlaceFilter
 from shoumen.geo.models import Node, Place
@@ -47,11 +46,8 @@ class PlaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
                            "partial_update": "geo.edit", "destroy": "geo.edit"}
 
     def _save(self, serializer, instance=None):
-        data = serializer.validated_data
-        target = data.get("jurisdiction")
-        if target is not None and (instance is None or target.pk != instance.jurisdiction_id):
-            require_capability(self.request.user, target, "geo.edit")
-        serializer.instance = services.save_place(instance, dict(data), actor=self.request.user)
+        serializer.instance = services.save_place(instance, dict(serializer.validated_data),
+                                                  actor=self.request.user)
 
     def perform_create(self, serializer):
         self._save(serializer)
@@ -59,6 +55,5 @@ class PlaceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
     def perform_update(self, serializer):
         self._save(serializer, serializer.instance)
 
-    @transaction.atomic
     def perform_destroy(self, instance):
-        instance.delete()
+        services.delete_place(instance, actor=self.request.user)

