@@ -6,15 +6,16 @@ import pytest
 
 from tests.factories import World
 
-# SHOUMEN_TEST_CLOCK=23:30 runs every test (but the browser's, whose clock is Chromium's own)
-# with the clock set to that local time today and ticking on: dates that mix UTC and
-# Asia/Shanghai differ just before and just after local midnight. CI runs 23:30 and 00:30.
+# SHOUMEN_TEST_CLOCK=23:30 runs every test (but the browser's, whose clock is Chromium's own,
+# and those marked own_clock, whose server process keeps the machine's) with the clock set to
+# that local time today and ticking on: dates that mix UTC and Asia/Shanghai differ just
+# before and just after local midnight. CI runs 23:30 and 00:30.
 TEST_CLOCK = os.environ.get("SHOUMEN_TEST_CLOCK", "")
 
 
 @pytest.fixture(autouse=True)
 def _local_clock(request):
-    if not TEST_CLOCK or "browser" in request.keywords:
+    if not TEST_CLOCK or "browser" in request.keywords or "own_clock" in request.keywords:
         yield
         return
     import time_machine

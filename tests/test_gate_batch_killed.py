@@ -23,6 +23,9 @@ import pytest
 
 from shoumen.core.management.commands.serve import web_command
 
+# The entries' times are checked by the server against its own (the machine's) clock.
+pytestmark = pytest.mark.own_clock
+
 BATCH = 5000
 SETUP = """
 import json, django

@@ -187,6 +187,11 @@ def record_bulk_create(instances, note=""):
     recorder.save()
 
 
+def note_next_save(instance, note: str) -> None:
+    """Give the audit row of ``instance``'s next save this note (e.g. the workflow step)."""
+    instance._audit_note = note[:500]
+
+
 @receiver(pre_save)
 def _remember_before(sender, instance, raw=False, **kwargs):
     if raw or not isinstance(instance, AuditedModel) or instance._state.adding:
@@ -208,8 +213,9 @@ def _audit_save(sender, instance, created, raw=False, **kwargs):
         return
     before = getattr(instance, "_audit_before", None) or {}
     changed = [k for k in after if before.get(k) != after[k]]
+    note = instance.__dict__.pop("_audit_note", "")
     if changed:
-        record(AuditAction.UPDATE, instance,
+        record(AuditAction.UPDATE, instance, note=note,
                before={k: before.get(k) for k in changed}, after={k: after[k] for k in changed})
     instance._audit_before = after
 

@@ -9,6 +9,7 @@ import logging
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import JsonResponse
@@ -105,6 +106,16 @@ def add_service_errors(form, exc) -> None:
             form.add_error(field if field in form.fields else None, messages)
     else:
         form.add_error(None, exc.messages)
+
+
+def through_service(form, service, *args, **kwargs):
+    """Call ``service``; a ValidationError it raises goes onto ``form`` (by field) and None
+    comes back, so the page shows the form again with the service's reasons."""
+    try:
+        return service(*args, **kwargs)
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return None
 
 
 def initial_jurisdiction(request) -> dict:

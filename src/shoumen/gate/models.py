@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from shoumen.accounts.roles import ROLE_CAPABILITIES
 from shoumen.core.models import AuditedModel
 from shoumen.core.scoping import ScopedQuerySet, scope_for, subtree_q
+from shoumen.core.workflow import Step, Workflow
 from shoumen.geo.models import ancestor_paths
 
 # Roles that register at a checkpoint only where they are assigned as its guards (community
@@ -409,6 +410,39 @@ class FeverFollowUp(models.Model):
 
     def __str__(self):
         return f"{self.alert_id} {self.stage}"
+
+
+def _record_follow_up(alert, before, after, actor, details) -> FeverFollowUp:
+    step = FeverFollowUp.objects.create(alert=alert, stage=after, note=details["note"],
+                                        temperature=details.get("temperature"), by=actor)
+    if after in FEVER_CLOSED_STAGES:
+        alert.closed_at = step.at
+    return step
+
+
+def _temperature_given(alert, details) -> dict:
+    if details.get("temperature") is not None:
+        return {}
+    return {"temperature": [_("Enter the re-measured temperature.")]}
+
+
+def _clinic_named(alert, details) -> dict:
+    return {} if details.get("clinic") else {
+        "clinic": [_("Name the fever clinic the person was sent to.")]}
+
+
+_F = FeverStage
+# Forward only; re-measuring may be repeated; a cleared alert is closed.
+FeverAlert.stage_flow = Workflow("stage", FeverStage, [
+    Step({_F.OPEN, _F.REMEASURED}, _F.REMEASURED, "gate.alerts", _temperature_given),
+    Step({_F.OPEN, _F.REMEASURED}, _F.SENT_TO_CLINIC, "gate.alerts", _clinic_named),
+    Step({_F.OPEN, _F.REMEASURED, _F.SENT_TO_CLINIC}, _F.CLEARED, "gate.alerts"),
+], record=_record_follow_up, saves=("closed_at",), refused=_(
+    "Fever alerts go to community staff and grid workers of the alert's community."),
+    explain=lambda alert: (
+        _("This alert was closed on %(date)s.") % {
+            "date": timezone.localtime(alert.closed_at).strftime("%Y-%m-%d %H:%M")}
+        if alert.closed_at else _("Steps go forward only.")))
 
 
 def _place_saved(sender, instance, created, raw=False, **kwargs):

@@ -23,6 +23,7 @@ from shoumen.core.models import AuditAction
 from shoumen.core.rows import hot_cursor, partial_instance
 from shoumen.core.scoping import scope_for, subtree_q
 from shoumen.core.services import save_scoped_record, service
+from shoumen.core.workflow import advance
 from shoumen.geo.models import ancestor_paths
 
 from .models import (
@@ -281,84 +282,47 @@ def _checkpoint(pk: int) -> Checkpoint:
 # --- Fever alerts ----------------------------------------------------------------------------
 
 
-# Which steps may follow each stage: forward only; re-measuring may be repeated.
-FOLLOW_UP_STEPS = {
-    FeverStage.OPEN: {FeverStage.REMEASURED, FeverStage.SENT_TO_CLINIC, FeverStage.CLEARED},
-    FeverStage.REMEASURED: {FeverStage.REMEASURED, FeverStage.SENT_TO_CLINIC,
-                            FeverStage.CLEARED},
-    FeverStage.SENT_TO_CLINIC: {FeverStage.CLEARED},
-    FeverStage.CLEARED: set(),
-}
 NOTE_MAX_LENGTH = FeverFollowUp._meta.get_field("note").max_length
 
 
 def next_steps(alert: FeverAlert) -> list[FeverStage]:
-    """The steps that may follow the alert's current stage, in workflow order."""
-    allowed = FOLLOW_UP_STEPS.get(alert.stage, set())
-    return [stage for stage in FeverStage if stage in allowed]
-
-
-def _step_errors(alert: FeverAlert, stage) -> list[str]:
-    allowed = next_steps(alert)
-    if stage in allowed:
-        return []
-    if alert.closed_at is not None:
-        return [_("This alert was closed on %(date)s; no step can follow.")
-                % {"date": timezone.localtime(alert.closed_at).strftime("%Y-%m-%d %H:%M")}]
-    choices = "、".join(f"“{s.label}”" for s in allowed)
-    if stage in FeverStage.values:
-        return [_("After “%(from)s” the next step can only be %(choices)s: steps go forward "
-                  "only.") % {"from": FeverStage(alert.stage).label, "choices": choices}]
-    return [_("Choose the next step: %(choices)s.") % {"choices": choices}]
+    """The steps that may follow the alert's current stage (``FeverAlert.stage_flow``)."""
+    return [FeverStage(stage) for stage in FeverAlert.stage_flow.next_states(alert)]
 
 
 @service
 def follow_up(alert: FeverAlert, *, actor, stage: str, temperature=None, clinic: str = "",
               note: str = "") -> FeverFollowUp:
-    """Record the next step of a fever alert's follow-up, by ``actor``.
+    """Record the next step of a fever alert's follow-up, by ``actor``, along
+    ``FeverAlert.stage_flow``.
 
     Re-measuring needs the new temperature (within ``settings.TEMPERATURE_RANGE_C``); sending
     to a fever clinic needs the clinic's name (``clinic``; a caller with only ``note`` may
-    name it there); clearing closes the alert. Steps go forward only
-    (:data:`FOLLOW_UP_STEPS`); nothing follows a closed alert. Raises NotAllowed outside the
-    actor's ``gate.alerts`` jurisdiction, ValidationError by field for bad input (all
-    problems at once); writes nothing then. The alert's change is audited.
+    name it there); clearing closes the alert. Steps go forward only; nothing follows a
+    closed alert. Raises NotAllowed outside the actor's ``gate.alerts`` jurisdiction,
+    ValidationError by field for bad input (all problems at once); writes nothing then.
+    The alert's change is audited.
     """
-    authz.authorize(actor, alert, "gate.alerts", _(
-        "Fever alerts go to community staff and grid workers of the alert's community."))
     alert = FeverAlert.objects.select_for_update().get(pk=alert.pk)
     errors: dict[str, list[str]] = {}
-    if step_errors := _step_errors(alert, stage):
-        errors["stage"] = step_errors
     temp = None
-    try:
-        if stage == FeverStage.REMEASURED and temperature in (None, ""):
-            raise ValidationError({"temperature": _("Enter the re-measured temperature.")})
-        if temperature not in (None, ""):
+    if temperature not in (None, ""):
+        try:
             temp = parse_temperature(temperature)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
     clinic, note = (clinic or "").strip(), (note or "").strip()
     if stage == FeverStage.SENT_TO_CLINIC:
         if not clinic:
             clinic, note = note, ""
-        if not clinic:
-            errors["clinic"] = [_("Name the fever clinic the person was sent to.")]
     else:
         clinic = ""
     text = " — ".join(part for part in (clinic, note) if part)
     if len(text) > NOTE_MAX_LENGTH:
         errors["note"] = [_("Keep the note to %(max)d characters (it has %(n)d).")
                           % {"max": NOTE_MAX_LENGTH, "n": len(text)}]
-    if errors:
-        raise ValidationError(errors)
-    step = FeverFollowUp.objects.create(alert=alert, stage=stage, temperature=temp, note=text,
-                                        by=actor)
-    alert.stage = stage
-    if stage == FeverStage.CLEARED:
-        alert.closed_at = step.at
-    alert.save(update_fields=["stage", "closed_at"])
-    return step
+    return advance(alert, FeverAlert.stage_flow, stage, actor=actor, note=text, errors=errors,
+                   temperature=temp, clinic=clinic)
 
 
 # --- Retention -------------------------------------------------------------------------------

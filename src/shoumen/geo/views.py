@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from shoumen.core import authz
 from shoumen.core.scoping import scope_for
-from shoumen.core.views import initial_jurisdiction, list_response, paginate, style_form
+from shoumen.core.views import initial_jurisdiction, list_response, paginate, style_form, through_service
 from shoumen.geo import services
 
 from .filters import NodeFilter, PlaceFilter
@@ -128,8 +128,9 @@ def place_create(request):
                                  "administrator."))
     initial = initial_jurisdiction(request)
     form = PlaceForm(request.POST or None, user=user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        place = services.save_place(None, form.cleaned_data, actor=user)
+    if request.method == "POST" and form.is_valid() and (
+            place := through_service(form, services.save_place, None, form.cleaned_data,
+                                     actor=user)):
         messages.success(request, _("%(name)s has been added.") % {"name": place.name})
         return redirect("geo:place-detail", pk=place.pk)
     return render(request, "geo/place_form.html", {"form": form, "place": None})
@@ -141,8 +142,10 @@ def place_edit(request, pk: int):
     place = get_object_or_404(Place.objects.visible_to(user), pk=pk)
     authz.authorize(user, place, "geo.edit", _("You may look at this place but not change it."))
     form = PlaceForm(request.POST or None, user=user, instance=place)
-    if request.method == "POST" and form.is_valid():
-        place = services.save_place(place, form.cleaned_data, actor=user)
+    if request.method == "POST" and form.is_valid() and (
+            saved := through_service(form, services.save_place, place, form.cleaned_data,
+                                     actor=user)):
+        place = saved
         messages.success(request, _("Changes to %(name)s have been saved.") % {"name": place.name})
         return redirect("geo:place-detail", pk=place.pk)
     return render(request, "geo/place_form.html", {"form": form, "place": place})

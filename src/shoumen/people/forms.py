@@ -8,7 +8,7 @@ from shoumen.core import pii
 from shoumen.core.views import style_form
 from shoumen.geo.models import Node, NodeKind
 
-from .models import PersonKind, PersonStatus, PersonTag
+from .models import Person, PersonKind, PersonStatus, PersonTag
 
 
 class JurisdictionChoiceField(forms.ModelChoiceField):
@@ -122,6 +122,9 @@ class StatusForm(forms.Form):
                              help_text=_("E.g. close contact of a case, 14 days completed."),
                              widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, person=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if person is not None:  # the steps the status workflow allows from where they are
+            allowed = set(Person.status_flow.next_states(person))
+            self.fields["status"].choices = [c for c in PersonStatus.choices if c[0] in allowed]
         style_form(self)

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from shoumen.core import pii
 from shoumen.core.models import AuditedModel
 from shoumen.core.scoping import ScopedQuerySet
+from shoumen.core.workflow import Step, Workflow
 
 
 class PersonKind(models.TextChoices):
@@ -170,3 +171,31 @@ class StatusChange(models.Model):
 
     def __str__(self):
         return f"{self.person}: {self.from_status} → {self.to_status}"
+
+
+def _record_status_change(person, before, after, actor, details) -> StatusChange:
+    change = StatusChange.objects.create(person=person, from_status=before, to_status=after,
+                                         reason=details["note"], changed_by=actor)
+    person.status_since = change.changed_at
+    return change
+
+
+def _reason_given(person, details) -> dict:
+    if (details.get("note") or "").strip():
+        return {}
+    return {"reason": [_("Say why the status changes (e.g. close contact of a case, 14 days "
+                         "completed).")]}
+
+
+_S = PersonStatus
+_ANY_CONFINEMENT = (_S.HOME_OBSERVATION, _S.CENTRAL_ISOLATION, _S.HOSPITALISED, _S.CONFIRMED)
+# Into observation, isolation, hospital or a confirmed case from anywhere it is not a step
+# back (a confirmed case goes to hospital or isolation, not home); out of them only by
+# release; back to normal only once released.
+Person.status_flow = Workflow("status", PersonStatus, [
+    *[Step({s for s in _S if s != target and not (s == _S.CONFIRMED and target == _S.HOME_OBSERVATION)},
+           target, "people.status", _reason_given) for target in _ANY_CONFINEMENT],
+    Step(_ANY_CONFINEMENT, _S.RELEASED, "people.status", _reason_given),
+    Step({_S.RELEASED}, _S.NORMAL, "people.status", _reason_given),
+], record=_record_status_change, saves=("status_since",),
+    refused=_("You may look at this person but not change their status."))

@@ -7,8 +7,9 @@ from django.utils.translation import gettext as _
 from shoumen.core import audit, authz, pii
 from shoumen.core.models import AuditAction
 from shoumen.core.services import service
+from shoumen.core.workflow import advance
 
-from .models import Person, PersonStatus, StatusChange
+from .models import Person, StatusChange
 
 EDITABLE_FIELDS = ("name", "kind", "address", "household", "jurisdiction", "note")
 
@@ -95,24 +96,14 @@ def update_person(person: Person, *, actor, id_number=None, phone=None, tags=Non
 
 @service
 def change_status(person: Person, *, actor, status: str, reason: str) -> StatusChange | None:
-    """Move a person to ``status`` and keep the step in their history. A no-op if unchanged."""
-    authz.authorize(actor, person, "people.status",
-                    _("You may look at this person but not change their status."))
-    if status not in PersonStatus.values:
-        raise ValidationError({"status": _("Unknown status “%(s)s”.") % {"s": status}})
-    if not (reason or "").strip():
-        raise ValidationError({"reason": _("Say why the status changes (e.g. close contact of "
-                                           "a case, 14 days completed).")})
+    """Move a person to ``status`` along their status workflow (``Person.status_flow``) and
+    keep the step, with its reason, in their history. A no-op if unchanged; an illegal step
+    is refused with the possible next ones."""
     person = Person.objects.select_for_update().get(pk=person.pk)
     if person.status == status:
+        authz.authorize(actor, person, "people.status", Person.status_flow.refused)
         return None
-    change = StatusChange.objects.create(person=person, from_status=person.status,
-                                         to_status=status, reason=reason.strip(),
-                                         changed_by=actor)
-    person.status = status
-    person.status_since = change.changed_at
-    person.save(update_fields=["status", "status_since", "updated_at"])
-    return change
+    return advance(person, Person.status_flow, status, actor=actor, note=(reason or "").strip())
 
 
 @service

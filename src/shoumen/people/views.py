@@ -156,7 +156,7 @@ def person_status(request, pk: int):
     user = request.user
     authz.authorize(user, person, "people.status",
                     _("You may look at this person but not change their status."))
-    form = StatusForm(request.POST or None, initial={"status": person.status})
+    form = StatusForm(request.POST or None, person=person)
     if request.method == "POST" and form.is_valid():
         try:
             change = services.change_status(person, actor=user, status=form.cleaned_data["status"],

@@ -7,6 +7,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from shoumen.core.models import AuditedModel
 from shoumen.core.scoping import ScopedQuerySet
+from shoumen.core.workflow import Step, Workflow
 
 
 def validate_uscc(value: str) -> None:
@@ -59,3 +60,15 @@ class Enterprise(AuditedModel):
 
     def __str__(self):
         return self.name
+
+
+_E = EnterpriseStatus
+# Until the resumption workflow (declaration, review, on-site review, approval) takes this
+# over: staff at the enterprise's jurisdiction move it; a liaison never does.
+Enterprise.status_flow = Workflow("status", EnterpriseStatus, [
+    Step({_E.NOT_RESUMED, _E.SUSPENDED}, _E.DECLARED, "enterprises.edit"),
+    Step({_E.NOT_RESUMED, _E.DECLARED, _E.SUSPENDED}, _E.RESUMED, "enterprises.edit"),
+    Step({_E.RESUMED}, _E.SUSPENDED, "enterprises.edit"),
+    Step({_E.DECLARED, _E.SUSPENDED}, _E.NOT_RESUMED, "enterprises.edit"),
+], authorize_on=lambda enterprise: enterprise.jurisdiction,
+    refused=_("Only the subdistrict's staff may change an enterprise's status."))

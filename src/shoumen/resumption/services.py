@@ -1,9 +1,8 @@
 """State changes for enterprises. Pages and the API both call these."""
 
-from django.utils.translation import gettext as _
-
 from shoumen.core import authz
 from shoumen.core.services import save_scoped_record, service
+from shoumen.core.workflow import advance
 
 from .models import Enterprise
 
@@ -17,10 +16,18 @@ def is_staff_for(user, enterprise: Enterprise) -> bool:
 @service
 def save_enterprise(enterprise: Enterprise | None, changes: dict, *, actor) -> Enterprise:
     """Register (``enterprise=None``) or change an enterprise under a jurisdiction the actor
-    may edit. A liaison keeps their enterprise's details current but may not declare it
-    resumed: a change of status needs the subdistrict's staff."""
-    if enterprise is not None and changes.get("status", enterprise.status) != enterprise.status:
-        authz.authorize(actor, enterprise.jurisdiction, "enterprises.edit",
-                        _("Only the subdistrict's staff may change an enterprise's status."))
-    return save_scoped_record(enterprise or Enterprise(), changes, actor=actor,
-                              capability="enterprises.edit")
+    may edit. Its status moves along ``Enterprise.status_flow``: only the subdistrict's staff
+    move it (a liaison keeps their enterprise's details current but never declares it
+    resumed), and only by the steps the workflow allows."""
+    changes = dict(changes)
+    status = changes.pop("status", None)
+    if enterprise is None:
+        if status is not None:
+            changes["status"] = status  # where a new record starts
+        return save_scoped_record(Enterprise(), changes, actor=actor,
+                                  capability="enterprises.edit")
+    stored = Enterprise.objects.select_for_update().get(pk=enterprise.pk)  # not a form's copy
+    saved = save_scoped_record(stored, changes, actor=actor, capability="enterprises.edit")
+    if status is not None and status != saved.status:
+        advance(saved, Enterprise.status_flow, status, actor=actor)
+    return saved

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from shoumen.core import authz
-from shoumen.core.views import initial_jurisdiction, list_response, paginate, style_form
+from shoumen.core.views import initial_jurisdiction, list_response, paginate, style_form, through_service
 from shoumen.geo.models import Node, Place, PlaceKind
 from shoumen.resumption import services
 
@@ -60,8 +60,9 @@ def enterprise_create(request):
                                  "resumption task force."))
     initial = initial_jurisdiction(request)
     form = EnterpriseForm(request.POST or None, user=user, staff=True, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        enterprise = services.save_enterprise(None, form.cleaned_data, actor=user)
+    if request.method == "POST" and form.is_valid() and (
+            enterprise := through_service(form, services.save_enterprise, None,
+                                          form.cleaned_data, actor=user)):
         messages.success(request, _("%(name)s has been registered.") % {"name": enterprise.name})
         return redirect("resumption:enterprise-detail", pk=enterprise.pk)
     return render(request, "resumption/enterprise_form.html", {"form": form, "enterprise": None})
@@ -76,8 +77,10 @@ def enterprise_edit(request, pk: int):
     form = EnterpriseForm(request.POST or None, user=user,
                           staff=services.is_staff_for(user, enterprise),
                           instance=enterprise)
-    if request.method == "POST" and form.is_valid():
-        enterprise = services.save_enterprise(enterprise, form.cleaned_data, actor=user)
+    if request.method == "POST" and form.is_valid() and (
+            saved := through_service(form, services.save_enterprise, enterprise,
+                                     form.cleaned_data, actor=user)):
+        enterprise = saved
         messages.success(request, _("Changes to %(name)s have been saved.") % {"name": enterprise.name})
         return redirect("resumption:enterprise-detail", pk=enterprise.pk)
     return render(request, "resumption/enterprise_form.html", {"form": form, "enterprise": enterprise})
