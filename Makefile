@@ -26,6 +26,7 @@ run: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/shoumen makemigrations --check --dry-run
 
 test: lint

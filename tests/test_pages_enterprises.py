@@ -160,3 +160,18 @@ def test_commander_edits_status(world, login, firms):
     assert r.status_code == 302
     e.refresh_from_db()
     assert e.status == EnterpriseStatus.RESUMED
+
+
+def test_a_buildings_page_loads_its_enterprises_from_this_app(world, firms, login):
+    tower = place(world.community_a, "金龙大厦")
+    inside = enterprise(world.community_a, "大厦里的公司", credit_code=code(7), building=tower)
+    page = login(world.commander).get(reverse("geo:place-detail", args=[tower.pk])).content.decode()
+    panel = reverse("resumption:building-enterprises", args=[tower.pk])
+    assert f'hx-get="{panel}"' in page
+    assert inside.name in login(world.commander).get(panel).content.decode()
+    # someone who may see the building but not enterprises, or not the building: nothing
+    assert inside.name not in login(world.volunteer).get(panel).content.decode()
+    other = place(world.lixia_community, "别处大厦")
+    enterprise(world.lixia_community, "别处公司", credit_code=code(8), building=other)
+    panel = reverse("resumption:building-enterprises", args=[other.pk])
+    assert "别处公司" not in login(world.commander).get(panel).content.decode()

@@ -105,7 +105,9 @@ def test_place_detail_and_404(world, login, places):
     r = login(world.worker_a).get(reverse("geo:place-detail", args=[places["green"].pk]))
     assert r.status_code == 200
     body = r.content.decode()
-    assert "绿地物业" in body and inside.name in body and e.name in body
+    assert "绿地物业" in body and inside.name in body
+    panel = reverse("resumption:building-enterprises", args=[places["green"].pk])
+    assert panel in body and e.name in login(world.worker_a).get(panel).content.decode()
     assert 'data-action="edit"' not in body  # community workers have no geo.edit
     r = login(world.worker_a).get(reverse("geo:place-detail", args=[places["jinlong"].pk]))
     assert r.status_code == 404

@@ -150,6 +150,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# What each role may do (core.scoping asks it; the roles are the accounts app's).
+ROLE_CAPABILITIES_FUNCTION = "shoumen.accounts.roles.capabilities_of"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

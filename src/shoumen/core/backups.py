@@ -446,16 +446,31 @@ def _check_key(item: Restorable, force: bool) -> None:
     item.warnings.append(problem)
 
 
-def _sample_decrypts(path: Path) -> bool | None:
-    """Whether one stored ID number of a SQLite backup decrypts with the current key (None:
-    no number to try)."""
-    from shoumen.core import pii
-    from shoumen.people.models import Person
+def _encrypted_column() -> tuple[str, str] | None:
+    """(table, column) of the first encrypted personal-data field of any model (by the
+    ``*_encrypted`` convention of :mod:`shoumen.core.pii`), or None."""
+    from django.apps import apps
 
+    for model in apps.get_models():
+        for column in (f.column for f in model._meta.concrete_fields):
+            if column.endswith("_encrypted"):
+                return model._meta.db_table, column
+    return None
+
+
+def _sample_decrypts(path: Path) -> bool | None:
+    """Whether one stored personal-data value of a SQLite backup decrypts with the current
+    key (None: no value to try)."""
+    from shoumen.core import pii
+
+    found = _encrypted_column()
+    if found is None:
+        return None
+    table, column = found
     db = _open_readonly(path)
     try:
-        row = db.execute(f"SELECT id_number_encrypted FROM {_quote(Person._meta.db_table)} "  # noqa: S608
-                         f"WHERE id_number_encrypted != '' LIMIT 1").fetchone()
+        row = db.execute(f"SELECT {_quote(column)} FROM {_quote(table)} "  # noqa: S608
+                         f"WHERE {_quote(column)} != '' LIMIT 1").fetchone()
     except sqlite3.DatabaseError:
         return None
     finally:

@@ -1,14 +1,13 @@
 import django_filters
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
-
-from shoumen.accounts.models import User
 
 from .models import AuditAction, AuditEvent
 
 
 class AuditEventFilter(django_filters.FilterSet):
-    actor = django_filters.ModelChoiceFilter(label=_("Actor"), queryset=User.objects.all())
+    actor = django_filters.ModelChoiceFilter(label=_("Actor"), queryset=get_user_model().objects.all())
     action = django_filters.ChoiceFilter(label=_("Action"), choices=AuditAction.choices)
     content_type = django_filters.ModelChoiceFilter(
         label=_("Object type"),

@@ -1,5 +1,8 @@
 """Personal data at rest: encryption, keyed blind indexes, validation and masking.
 
+A model keeps a value's ciphertext in a text field named ``<name>_encrypted`` (the backups'
+key check finds them by that name).
+
 ID numbers and phone numbers are stored only as ciphertext (Fernet: AES-128-CBC + HMAC) plus
 an HMAC-SHA256 *blind index* of the normalised value, so that an exact search ("who has ID
 370102...?") and a uniqueness check run on an index without ever decrypting. Both keys are

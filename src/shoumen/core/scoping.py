@@ -10,6 +10,7 @@ is a 404 exactly like a missing one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.db import models
 from django.db.models import Q
@@ -53,14 +54,22 @@ class Scope:
         return sorted({ent for _, ent, caps in self.grants if ent is not None and capability in caps})
 
 
+@cache
+def _capabilities_function():
+    """``settings.ROLE_CAPABILITIES_FUNCTION``: role -> capabilities (core names no app)."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    return import_string(settings.ROLE_CAPABILITIES_FUNCTION)
+
+
 def scope_for(user) -> Scope:
     if user is None or not user.is_authenticated:
         return Scope()
     cached = getattr(user, "_shoumen_scope", None)
     if cached is not None:
         return cached
-    from shoumen.accounts.roles import capabilities_of
-
+    capabilities_of = _capabilities_function()
     if user.is_superuser:
         scope = Scope(is_global=True)
     else:

@@ -8,10 +8,12 @@ import json
 import logging
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
@@ -24,7 +26,7 @@ from . import authz, outage
 from .filters import AuditEventFilter
 from .models import AuditEvent
 from .navigation import modules_for
-from .scoping import scope_for
+from .scoping import scope_for, subtree_q
 
 logger = logging.getLogger(__name__)
 
@@ -169,13 +171,12 @@ def audit_list(request):
         return _audit_forbidden(request)
     events = AuditEvent.objects.visible_to(user).select_related("content_type", "jurisdiction")
     filterset = AuditEventFilter(request.GET or None, queryset=events, request=request)
-    if not scope_for(user).is_global:
-        from shoumen.accounts.models import User
-        from shoumen.geo.models import Node
-
-        nodes = Node.objects.visible_to(user, "audit.view")
-        filterset.filters["actor"].queryset = User.objects.filter(
-            role_assignments__node__in=nodes).distinct().order_by("username")
+    if not scope_for(user).is_global:  # actors who hold a role within the user's reach
+        within = Q()
+        for path in scope_for(user).paths("audit.view"):
+            within |= subtree_q(path, "role_assignments__node__")
+        filterset.filters["actor"].queryset = (get_user_model().objects.filter(within)
+                                               .distinct().order_by("username"))
     else:
         filterset.filters["actor"].queryset = filterset.filters["actor"].queryset.order_by("username")
     form = style_form(filterset.form)

@@ -109,13 +109,8 @@ def place_detail(request, pk: int):
     place = get_object_or_404(Place.objects.visible_to(user)
                               .select_related("jurisdiction", "building"), pk=pk)
     contained = Place.objects.visible_to(user).filter(building=place).order_by("kind", "name")
-    enterprises = []
-    if authz.holds(user, "enterprises.view"):
-        from shoumen.resumption.models import Enterprise
-
-        enterprises = Enterprise.objects.visible_to(user).filter(building=place).order_by("name")
     return render(request, "geo/place_detail.html", {
-        "place": place, "contained": contained[:200], "enterprises": enterprises[:200],
+        "place": place, "contained": contained[:200],
         "can_edit": authz.allows(user, place, "geo.edit"),
     })
 

@@ -84,3 +84,16 @@ def enterprise_edit(request, pk: int):
         messages.success(request, _("Changes to %(name)s have been saved.") % {"name": enterprise.name})
         return redirect("resumption:enterprise-detail", pk=enterprise.pk)
     return render(request, "resumption/enterprise_form.html", {"form": form, "enterprise": enterprise})
+
+
+@login_required
+def building_enterprises(request, place_id: int):
+    """The enterprises in a building the user may see, for the building's page (empty for a
+    user without enterprises, so the places page needs no enterprise code)."""
+    user = request.user
+    enterprises = []
+    if authz.holds(user, "enterprises.view") and Place.objects.visible_to(user).filter(
+            pk=place_id).exists():
+        enterprises = (Enterprise.objects.visible_to(user).filter(building_id=place_id)
+                       .order_by("name")[:200])
+    return render(request, "resumption/_building_enterprises.html", {"enterprises": enterprises})

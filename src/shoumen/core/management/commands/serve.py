@@ -67,10 +67,11 @@ class Command(BaseCommand):
     def print_banner(self, host, port):
         shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
         lines = ["", f"守门 Shoumen is running at http://{shown}:{port}/", ""]
-        from shoumen.accounts.models import User
+        from django.contrib.auth import get_user_model
+
         from shoumen.core.demo.world import DEMO_ACCOUNTS, DEMO_PASSWORD
 
-        present = set(User.objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS])
+        present = set(get_user_model().objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS])
                       .values_list("username", flat=True))
         if present:
             lines.append(f"Demo accounts (password: {DEMO_PASSWORD}):")
