@@ -119,3 +119,10 @@ def test_an_illegal_enterprise_step_on_the_page_is_shown_on_the_form(world, logi
         "status": "declared", "employees": 0})
     assert page.status_code == 200
     assert "the next step can only be" in page.content.decode()
+
+
+def test_the_admin_cannot_set_an_enterprises_status(world, login):
+    firm = enterprise(world.community_a, "绿地中心某公司")
+    page = login(world.admin).get(f"/admin/resumption/enterprise/{firm.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="status"' not in page.content.decode()
