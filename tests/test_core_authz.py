@@ -108,9 +108,9 @@ def test_a_refusal_inside_a_service_writes_nothing(world):
     assert not Place.objects.filter(name="已授权").exists()
 
 
-# Functions that take an actor but are not services: demo data and benchmark set-up, which
-# seed whole worlds as the administrator (they move to their apps with the house issue).
-NOT_SERVICES = ("shoumen.core.demo.", "shoumen.core.benchmarks.")
+# Functions that take an actor but are not services: the demo data, which seeds whole worlds
+# as the administrator (it moves to its apps with the house issue).
+NOT_SERVICES = ("shoumen.core.demo.",)
 
 
 def _modules():

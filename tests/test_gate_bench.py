@@ -14,8 +14,13 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from shoumen.core.benchmarks import gate_batch, gate_contacts, gate_scan
-from shoumen.core.benchmarks.gate_server import (
+from shoumen.core.demo import movements
+from shoumen.core.demo.movements import AT, CHECKPOINT, PERSON, SITE, Checkpoints, Walker
+from shoumen.gate import passes, services
+from shoumen.gate.bench import batch as gate_batch
+from shoumen.gate.bench import contacts as gate_contacts
+from shoumen.gate.bench import scan as gate_scan
+from shoumen.gate.bench.server import (
     RESERVED_PORTS,
     BenchDevice,
     ServerConfig,
@@ -24,9 +29,6 @@ from shoumen.core.benchmarks.gate_server import (
     pass_texts,
     server_command,
 )
-from shoumen.core.demo import movements
-from shoumen.core.demo.movements import AT, CHECKPOINT, PERSON, SITE, Checkpoints, Walker
-from shoumen.gate import passes, services
 from shoumen.gate.models import Entry
 from shoumen.gate.registration import register_batch
 from tests import factories

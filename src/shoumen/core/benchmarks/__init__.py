@@ -1,14 +1,20 @@
-"""Benchmarks behind ``shoumen bench`` / ``make bench``.
+"""The frame of the benchmarks behind ``shoumen bench`` / ``make bench``; the benchmarks
+themselves live in their apps (``<app>/bench``), found through :func:`discover`.
 
-Each benchmark measures a figure and, in the same run, a ceiling to compare it with (the same
+An app's ``bench`` module offers ``BENCHMARKS``, a dict of name → ``run(options)`` returning
+a :class:`Result` or a list of them, and optionally ``add_arguments(parser)`` for its own
+options. Each benchmark measures a figure and, in the same run, a ceiling to compare it with (the same
 query in raw SQL, openpyxl alone reading the same file, ...), because on a shared machine an
 absolute time is noise and a ratio is not. Results print as Markdown rows for
 docs/benchmarks.md.
 """
 
+import importlib
 import statistics
 import time
 from dataclasses import dataclass
+
+from django.apps import apps
 
 
 @dataclass
@@ -49,3 +55,15 @@ def ms(seconds: float) -> str:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def discover() -> list:
+    """The ``bench`` modules of the installed apps, in the order of INSTALLED_APPS."""
+    found = []
+    for config in apps.get_app_configs():
+        try:
+            found.append(importlib.import_module(f"{config.name}.bench"))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.bench":
+                raise
+    return found

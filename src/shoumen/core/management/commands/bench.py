@@ -7,69 +7,26 @@ from datetime import datetime
 from django.core.management.base import BaseCommand
 from django.db import connection
 
-BENCHMARKS = ("people-list", "import", "import-memory", "gate-scan", "gate-batch",
-              "gate-contacts")
+from shoumen.core.benchmarks import discover
 
 
 class Command(BaseCommand):
-    help = "Run benchmarks (use the city-scale data on PostgreSQL) and print the results."
+    help = ("Run benchmarks (use the city-scale data on PostgreSQL) and print the results. "
+            "Each app's own are in its bench module (shoumen.core.benchmarks.discover).")
 
     def add_arguments(self, parser):
-        parser.add_argument("which", nargs="*", default=list(BENCHMARKS),
-                            help=", ".join(BENCHMARKS) + " (default: all)")
-        parser.add_argument("--rows", type=int, default=100_000,
-                            help="rows for the import and import-memory benchmarks")
+        self.modules = discover()
+        names = [name for module in self.modules for name in module.BENCHMARKS]
+        parser.add_argument("which", nargs="*", default=names,
+                            help=", ".join(names) + " (default: all)")
         parser.add_argument("--repeat", type=int, default=30)
-        gate = parser.add_argument_group("gate benchmarks")
-        gate.add_argument("--clients", type=int, default=32,
-                          help="concurrent HTTP clients (and pgbench clients) for gate-scan")
-        gate.add_argument("--seconds", type=int, default=30, help="duration of each gate-scan run")
-        gate.add_argument("--workers", type=int, default=2, help="web server worker processes")
-        gate.add_argument("--threads", type=int, default=2, help="threads per web server worker")
-        gate.add_argument("--sweep", action="store_true",
-                          help="gate-scan: first try several web server configurations briefly and "
-                               "measure with the best")
-        gate.add_argument("--batch-size", type=int, default=2000,
-                          help="entries per request for gate-batch (1 to 5,000)")
-        gate.add_argument("--batch-entries", type=int, default=100_000,
-                          help="entries uploaded in all by gate-batch")
-        gate.add_argument("--batch-clients", type=int, default=3,
-                          help="concurrent uploaders for gate-batch")
-        gate.add_argument("--cases", type=int, default=5,
-                          help="gate-contacts: how many cases (each with 20 entries)")
+        for module in self.modules:
+            if hasattr(module, "add_arguments"):
+                module.add_arguments(parser)
 
-    def handle(self, *args, which, rows, repeat, **options):
-        from shoumen.core.benchmarks import (
-            gate_batch,
-            gate_contacts,
-            gate_scan,
-            import_memory,
-            people_import,
-            people_list,
-        )
-        from shoumen.core.benchmarks.gate_server import ServerConfig
-
-        config = ServerConfig(options["workers"], options["threads"])
-
-        def scan():
-            nonlocal config
-            if options["sweep"]:
-                self.stdout.write(f"Trying web server configurations ({options['clients']} clients):")
-                config = gate_scan.sweep(clients=options["clients"])[0][0]
-                self.stdout.write(f"Best: {config}")
-            return gate_scan.run(config=config, clients=options["clients"],
-                                 seconds=options["seconds"])
-
-        runners = {
-            "people-list": lambda: people_list.run(repeat=repeat),
-            "import": lambda: people_import.run(rows=rows),
-            "import-memory": lambda: import_memory.run(rows=rows),
-            "gate-scan": scan,
-            "gate-batch": lambda: gate_batch.run(
-                config=config, batch_size=options["batch_size"], total=options["batch_entries"],
-                clients=options["batch_clients"]),
-            "gate-contacts": lambda: gate_contacts.run(cases=options["cases"], repeat=repeat),
-        }
+    def handle(self, *args, which, **options):
+        runners = {name: run for module in self.modules
+                   for name, run in module.BENCHMARKS.items()}
         with connection.cursor() as cursor:
             cursor.execute("SELECT version()" if connection.vendor == "postgresql"
                            else "SELECT 'SQLite ' || sqlite_version()")
@@ -92,7 +49,7 @@ class Command(BaseCommand):
                 continue
             self.stdout.write(f"Running {name}…")
             self.stdout.flush()
-            outcome = runners[name]()
+            outcome = runners[name](options)
             for result in outcome if isinstance(outcome, list) else [outcome]:
                 self.stdout.write(result.markdown_row())
                 rows_out.append(result.markdown_row())

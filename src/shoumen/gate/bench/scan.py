@@ -22,10 +22,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from shoumen.core.benchmarks import Result
 from shoumen.gate.models import Entry
 
-from . import Result
-from .gate_server import (
+from .server import (
     BenchDevice,
     CpuMeter,
     ServerConfig,

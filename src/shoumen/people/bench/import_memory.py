@@ -11,6 +11,7 @@ from django.db import transaction
 
 from shoumen.accounts.models import User
 from shoumen.core import uploads
+from shoumen.core.benchmarks import Result
 from shoumen.geo.models import Node, NodeKind
 from shoumen.ledgers import services
 from shoumen.ledgers.benchmark import (
@@ -21,8 +22,6 @@ from shoumen.ledgers.benchmark import (
     openpyxl_memory,
 )
 from shoumen.people.ledger import COLUMNS, make_people_workbook
-
-from . import Result
 
 # The most one import may add to the machine's memory (task worker + reading process),
 # whatever the file: tests/test_core_uploads.py asserts the same bound.

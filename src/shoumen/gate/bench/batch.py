@@ -23,12 +23,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from shoumen.core import bulk
+from shoumen.core.benchmarks import Result
 from shoumen.core.uuids import uuid7
 from shoumen.gate.models import ENTRY_ROW_FIELDS, Entry, ResidentPass
 from shoumen.gate.passes import qr_digest
 
-from . import Result
-from .gate_server import (
+from .server import (
     BenchDevice,
     CpuMeter,
     ServerConfig,

@@ -4,12 +4,11 @@ from django.db import connection
 from django.test import Client
 
 from shoumen.accounts.models import User
+from shoumen.core.benchmarks import Result, median, ms, percentile, timed
 from shoumen.core.scoping import subtree_q
 from shoumen.geo.models import Node, NodeKind
 from shoumen.people.filters import PersonFilter
 from shoumen.people.models import Person
-
-from . import Result, median, ms, percentile, timed
 
 TARGET_SECONDS = 0.150
 

@@ -6,11 +6,10 @@ from pathlib import Path
 from django.db import transaction
 
 from shoumen.accounts.models import User
+from shoumen.core.benchmarks import Result
 from shoumen.geo.models import Node, NodeKind
 from shoumen.ledgers.benchmark import time_import
 from shoumen.people.ledger import make_people_workbook
-
-from . import Result
 
 TARGET_RATIO = 3.0
 # A region code the generated city does not use, so every row of the file is new.

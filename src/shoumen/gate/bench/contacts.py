@@ -20,11 +20,10 @@ from django.db import connection
 from django.db.models import Count, Max
 from django.test import Client
 
+from shoumen.core.benchmarks import Result, median, ms, percentile, timed
 from shoumen.gate.contacts import contact_params, contacts_sql, find_contacts
 from shoumen.gate.models import Entry
 from shoumen.people.models import Person
-
-from . import Result, median, ms, percentile, timed
 
 TARGET_SECONDS = 0.100
 CASE_ENTRIES = 20
