@@ -126,3 +126,12 @@ def test_the_admin_cannot_set_an_enterprises_status(world, login):
     page = login(world.admin).get(f"/admin/resumption/enterprise/{firm.pk}/change/")
     assert page.status_code == 200
     assert 'name="status"' not in page.content.decode()
+
+
+def test_the_api_refuses_an_illegal_step_with_the_next_ones(world):
+    who = person(world.worker_a, world.community_a, "张三")
+    response = api(world.worker_a).post(f"/api/people/persons/{who.pk}/status/",
+                                        {"status": "released", "reason": "试试"}, format="json")
+    assert response.status_code == 400
+    assert "the next step can only be" in " ".join(response.json()["status"])
+    assert Person.objects.get(pk=who.pk).status == S.NORMAL

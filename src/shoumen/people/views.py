@@ -8,7 +8,6 @@ volunteer editing, say) is a 403 that says so. State changes go through :mod:`.s
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -17,12 +16,12 @@ from django.views.decorators.http import require_POST
 from shoumen.core import authz
 from shoumen.core.models import AuditEvent
 from shoumen.core.views import (
-    add_service_errors,
     checkbox_dropdown,
     list_response,
     optional_url,
     paginate,
     style_form,
+    through_service,
 )
 
 from . import services
@@ -120,14 +119,11 @@ def person_create(request):
         raise authz.NotAllowed(_("You may not register people. Ask a community worker or your "
                                  "administrator."))
     form = PersonForm(request.POST or None, user=user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            person = services.create_person(actor=user, **form.service_kwargs())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("%(name)s has been registered.") % {"name": person.name})
-            return redirect("people:detail", pk=person.pk)
+    if request.method == "POST" and form.is_valid() and (
+            person := through_service(form, services.create_person, actor=user,
+                                      **form.service_kwargs())):
+        messages.success(request, _("%(name)s has been registered.") % {"name": person.name})
+        return redirect("people:detail", pk=person.pk)
     return render(request, "people/person_form.html", {"form": form, "person": None})
 
 
@@ -138,15 +134,11 @@ def person_edit(request, pk: int):
     authz.authorize(user, person, "people.edit",
                     _("You may look at this person but not change their details."))
     form = PersonForm(request.POST or None, user=user, person=person)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_person(person, actor=user, **form.service_kwargs())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Changes to %(name)s have been saved.")
-                             % {"name": form.cleaned_data["name"]})
-            return redirect("people:detail", pk=person.pk)
+    if request.method == "POST" and form.is_valid() and through_service(
+            form, services.update_person, person, actor=user, **form.service_kwargs()):
+        messages.success(request, _("Changes to %(name)s have been saved.")
+                         % {"name": form.cleaned_data["name"]})
+        return redirect("people:detail", pk=person.pk)
     return render(request, "people/person_form.html", {"form": form, "person": person})
 
 
@@ -156,19 +148,12 @@ def person_status(request, pk: int):
     user = request.user
     authz.authorize(user, person, "people.status",
                     _("You may look at this person but not change their status."))
-    form = StatusForm(request.POST or None, person=person)
-    if request.method == "POST" and form.is_valid():
-        try:
-            change = services.change_status(person, actor=user, status=form.cleaned_data["status"],
-                                            reason=form.cleaned_data["reason"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            if change is None:
-                messages.info(request, _("The status was already %(status)s; nothing changed.")
-                              % {"status": person.get_status_display()})
-            else:
-                messages.success(request, _("Status changed to %(status)s.")
-                                 % {"status": change.get_to_status_display()})
-            return redirect("people:detail", pk=person.pk)
+    form = StatusForm(request.POST or None, person=person)  # offers only the next steps
+    if request.method == "POST" and form.is_valid() and (
+            change := through_service(form, services.change_status, person, actor=user,
+                                      status=form.cleaned_data["status"],
+                                      reason=form.cleaned_data["reason"])):
+        messages.success(request, _("Status changed to %(status)s.")
+                         % {"status": change.get_to_status_display()})
+        return redirect("people:detail", pk=person.pk)
     return render(request, "people/person_status.html", {"form": form, "person": person})
