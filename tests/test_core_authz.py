@@ -109,8 +109,8 @@ def test_a_refusal_inside_a_service_writes_nothing(world):
 
 
 # Functions that take an actor but are not services: the demo data, which seeds whole worlds
-# as the administrator (it moves to its apps with the house issue).
-NOT_SERVICES = ("shoumen.core.demo.",)
+# as the administrator.
+NOT_SERVICES = ("shoumen.demo.", "shoumen.people.demo.", "shoumen.gate.demo.")
 
 
 def _modules():

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sqlite3
+import time
 from io import StringIO
 from pathlib import Path
 
@@ -110,8 +111,19 @@ def scratch_postgresql(transactional_db):
     test_name = connection.settings_dict["NAME"]
     scratch = f"{test_name}_backup_scratch"
     connection.close()
-    _maintenance_sql(f'DROP DATABASE IF EXISTS "{scratch}"',
-                     f'CREATE DATABASE "{scratch}" TEMPLATE "{test_name}"')
+    # A template must have no other session: an earlier test's server thread may still hold
+    # one (it reconnects when it needs to).
+    _maintenance_sql(f'DROP DATABASE IF EXISTS "{scratch}"')
+    for attempt in range(20):
+        _maintenance_sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         f"WHERE datname = '{test_name}' AND pid <> pg_backend_pid()")
+        try:
+            _maintenance_sql(f'CREATE DATABASE "{scratch}" TEMPLATE "{test_name}"')
+            break
+        except psycopg.errors.ObjectInUse:  # the session is still on its way out
+            if attempt == 19:
+                raise
+            time.sleep(0.25)
     connection.settings_dict["NAME"] = scratch
     try:
         yield scratch

@@ -13,11 +13,11 @@ from stdnum.cn import uscc
 
 from shoumen.accounts.models import RoleAssignment, User
 from shoumen.core import pii
-from shoumen.core.demo import names
-from shoumen.core.demo.residents import Slot, generate_residents, name_keys, usable_region
-from shoumen.core.demo.world import DEMO_ACCOUNTS, DEMO_PASSWORD
 from shoumen.core.models import AuditEvent
+from shoumen.demo.world import DEMO_ACCOUNTS, DEMO_PASSWORD
 from shoumen.geo.models import PATH_SEGMENT, Node, NodeKind, Place, PlaceKind
+from shoumen.people.demo import names
+from shoumen.people.demo.residents import Slot, generate_residents, name_keys, usable_region
 from shoumen.people.models import Person, PersonStatus, StatusChange
 from shoumen.resumption.models import Enterprise
 
@@ -88,7 +88,7 @@ def test_cached_name_keys_equal_set_name():
 
 
 def test_command_is_registered_under_its_hyphenated_name():
-    assert get_commands()["demo-data"] == "shoumen.core"
+    assert get_commands()["demo-data"] == "shoumen.demo"
 
 
 # --- the command ---------------------------------------------------------------------------
@@ -212,7 +212,7 @@ def test_postgresql_load_keeps_every_index():
 
 
 def _slots_from_db():
-    from shoumen.core.demo.world import LUOYUAN_COMMUNITIES
+    from shoumen.demo.world import LUOYUAN_COMMUNITIES
 
     slots = []
     for code, _, streets in LUOYUAN_COMMUNITIES:

@@ -14,8 +14,6 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from shoumen.core.demo import movements
-from shoumen.core.demo.movements import AT, CHECKPOINT, PERSON, SITE, Checkpoints, Walker
 from shoumen.gate import passes, services
 from shoumen.gate.bench import batch as gate_batch
 from shoumen.gate.bench import contacts as gate_contacts
@@ -29,6 +27,8 @@ from shoumen.gate.bench.server import (
     pass_texts,
     server_command,
 )
+from shoumen.gate.demo import movements
+from shoumen.gate.demo.movements import AT, CHECKPOINT, PERSON, SITE, Checkpoints, Walker
 from shoumen.gate.models import Entry
 from shoumen.gate.registration import register_batch
 from tests import factories

@@ -21,7 +21,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import Resolver404, resolve
 
-from shoumen.core.demo.world import DEMO_ACCOUNTS
+from shoumen.demo.world import DEMO_ACCOUNTS
 from shoumen.people.models import Person
 
 PER_PATTERN = int(os.environ.get("CRAWL_PER_PATTERN", "3"))

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "shoumen.people",
     "shoumen.resumption",
     "shoumen.gate",
+    "shoumen.demo",
     "shoumen.ledgers",
 ]
 
@@ -152,6 +153,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 # What each role may do (core.scoping asks it; the roles are the accounts app's).
 ROLE_CAPABILITIES_FUNCTION = "shoumen.accounts.roles.capabilities_of"
+# Lines `shoumen serve` adds to its banner (the demo accounts, when they exist).
+SERVE_BANNER_FUNCTION = "shoumen.demo.world.banner_lines"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -327,7 +327,7 @@ def test_demo_guard_scans_a_demo_pass_and_it_is_in_the_residents_trace(page):
     from django.core.management import call_command
 
     from shoumen.accounts.models import User
-    from shoumen.core.demo.world import DEMO_PASSWORD
+    from shoumen.demo.world import DEMO_PASSWORD
     from shoumen.gate.models import ResidentPass
 
     call_command("demo-data", "--residents", "200", "--seed", "7", stdout=StringIO())

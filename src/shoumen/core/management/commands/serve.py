@@ -15,6 +15,7 @@ import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.module_loading import import_string
 
 
 class Command(BaseCommand):
@@ -67,16 +68,8 @@ class Command(BaseCommand):
     def print_banner(self, host, port):
         shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
         lines = ["", f"守门 Shoumen is running at http://{shown}:{port}/", ""]
-        from django.contrib.auth import get_user_model
-
-        from shoumen.core.demo.world import DEMO_ACCOUNTS, DEMO_PASSWORD
-
-        present = set(get_user_model().objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS])
-                      .values_list("username", flat=True))
-        if present:
-            lines.append(f"Demo accounts (password: {DEMO_PASSWORD}):")
-            lines += [f"  {a.username:<14} {a.role_label} @ {a.where}"
-                      for a in DEMO_ACCOUNTS if a.username in present]
+        if settings.SERVE_BANNER_FUNCTION:
+            lines += import_string(settings.SERVE_BANNER_FUNCTION)()
         lines += [f"Database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}",
                   "Stop with Ctrl+C.", ""]
         self.stdout.write("\n".join(lines))

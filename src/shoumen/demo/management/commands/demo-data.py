@@ -6,7 +6,7 @@ communities, 天桥区's railway station, the towers 绿地中心 / 金龙大厦
 the same people. ``--scale city`` adds a generated city of about 800 communities and a million
 residents for benchmarks.
 
-Then the gate (:mod:`shoumen.core.demo.gate`): checkpoint rows, the demo guard at 泺文路社区's
+Then the gate (:mod:`shoumen.gate.demo.seed`): checkpoint rows, the demo guard at 泺文路社区's
 gates, a pass for every resident, 14 days of entries up to now with their fever alerts, a few
 refusals and (demo scale) one confirmed case; a city gets office buildings with lobby
 checkpoints and about 10 entries per resident. Each gate part commits on its own and is
@@ -29,9 +29,8 @@ from django.utils.translation import gettext as _
 
 from shoumen.accounts.models import User
 from shoumen.core import audit, request_context
-from shoumen.core.demo.gate import seed_gate
-from shoumen.core.demo.residents import generate_residents, seed_residents
-from shoumen.core.demo.world import (
+from shoumen.core.models import AuditAction
+from shoumen.demo.world import (
     DEMO_ACCOUNTS,
     DEMO_PASSWORD,
     build_world,
@@ -40,8 +39,9 @@ from shoumen.core.demo.world import (
     ensure_tags,
     extend_city,
 )
-from shoumen.core.models import AuditAction
+from shoumen.gate.demo.seed import seed_gate
 from shoumen.geo.models import Node
+from shoumen.people.demo.residents import generate_residents, seed_residents
 
 DEFAULT_RESIDENTS = {"demo": 3_000, "city": 1_000_000}
 # Residents per community in the generated city (a Jinan community has 1,000-3,000 people).
@@ -119,7 +119,7 @@ class Command(BaseCommand):
         self._print_gate()
 
     def _load_gate(self, admin, seed, scale, entries):
-        """The gate parts still missing, each committed on its own (see core.demo.gate)."""
+        """The gate parts still missing, each committed on its own (see gate.demo.seed)."""
         def progress(line):
             self.stdout.write(line)
             self.stdout.flush()
@@ -138,7 +138,7 @@ class Command(BaseCommand):
 
     def _print_gate(self):
         """The demo guard and a pass to scan with it (a normal resident of their community)."""
-        from shoumen.core.demo.gate import GUARD_COMMUNITY_CODE
+        from shoumen.gate.demo.seed import GUARD_COMMUNITY_CODE
         from shoumen.gate.models import ResidentPass
         from shoumen.people.models import PersonStatus
 

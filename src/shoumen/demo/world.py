@@ -22,11 +22,10 @@ from shoumen.accounts.models import RoleAssignment, User
 from shoumen.accounts.roles import Role
 from shoumen.geo.models import PATH_SEGMENT, Node, NodeKind, Place, PlaceKind, VenueCategory
 from shoumen.people import fake
+from shoumen.people.demo import names
+from shoumen.people.demo.residents import TAGS, Slot, _apportion
 from shoumen.people.models import PersonTag
 from shoumen.resumption.models import Enterprise, EnterpriseStatus
-
-from . import names
-from .residents import TAGS, Slot, _apportion
 
 DEMO_PASSWORD = "shoumen-demo"
 
@@ -106,16 +105,18 @@ EXTRA_DISTRICTS: tuple[tuple[str, str, float], ...] = (
     ("370114", "章丘区", 0.9), ("370115", "济阳区", 0.5), ("370116", "莱芜区", 0.8),
     ("370117", "钢城区", 0.3), ("370124", "平阴县", 0.3), ("370126", "商河县", 0.3),
 )
-_PLACE_WORDS = (
-    "文昌", "兴隆", "振兴", "和平", "幸福", "光明", "东风", "建设", "新华", "长青", "阳光", "丰收",
-    "华山", "青年", "胜利", "友谊", "团结", "花园", "春晖", "锦绣", "康宁", "永安", "福泰", "祥和",
-    "书院", "翠苑", "金桥", "荷花", "柳园", "泉景", "明湖", "玉泉", "龙泉", "凤凰", "桃园", "梨园",
-    "杏林", "松园", "枫林", "银河", "星河", "汇源", "润华", "清河", "北园", "南苑", "东城", "西郊",
-    "新城", "兴福", "安居", "和谐", "朝阳", "旭日", "东湖", "西湖", "泉城", "黄河", "白云", "青龙",
-    "紫薇", "丁香", "海棠", "芙蓉", "牡丹", "月季", "常青", "红旗", "前进", "解放", "百花", "开元",
-    "崇文", "尚德", "明德", "仁和", "世纪", "滨河", "望岳", "观澜",
-)
 _NUMERALS = "一二三四五六七八九十"
+
+
+def banner_lines() -> list[str]:
+    """The demo accounts that exist, for ``shoumen serve``'s banner."""
+    present = set(User.objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS])
+                  .values_list("username", flat=True))
+    if not present:
+        return []
+    return [f"Demo accounts (password: {DEMO_PASSWORD}):",
+            *[f"  {a.username:<14} {a.role_label} @ {a.where}"
+              for a in DEMO_ACCOUNTS if a.username in present]]
 
 
 @dataclass
@@ -347,10 +348,10 @@ def _bulk_nodes(nodes: list[Node], batch_size: int = 5000) -> list[Node]:
 
 def _unique_words(rng: random.Random, n: int) -> list[str]:
     """``n`` distinct place words; past the list's length, pairs of words."""
-    words = list(_PLACE_WORDS)
+    words = list(names.PLACE_WORDS)
     rng.shuffle(words)
     while len(words) < n:
-        words.append(rng.choice(_PLACE_WORDS) + rng.choice(_PLACE_WORDS))
+        words.append(rng.choice(names.PLACE_WORDS) + rng.choice(names.PLACE_WORDS))
         words = list(dict.fromkeys(words))
     return words[:n]
 
@@ -411,7 +412,7 @@ def extend_city(world: DemoWorld, seed: int, communities: int) -> CityExtension:
         by_community.setdefault(grid.parent_id, []).append(grid)
     for community, word in zip(community_nodes, community_words, strict=True):
         district_code = community.code[:6]
-        streets = (f"{word}路", f"{word}街", f"{rng.choice(_PLACE_WORDS)}路")
+        streets = (f"{word}路", f"{word}街", f"{rng.choice(names.PLACE_WORDS)}路")
         grids = by_community[community.pk]
         for grid in grids:
             ext.slots.append(Slot(key=grid.pk, household_prefix=grid.code, streets=streets,

@@ -2,7 +2,7 @@
 fever alerts with their follow-up, a few refusals and one confirmed case.
 
 Everything here reads the world from the database (not from
-:class:`~shoumen.core.demo.world.DemoWorld`), so it also runs on a database whose world and
+:class:`~shoumen.demo.world.DemoWorld`), so it also runs on a database whose world and
 residents were loaded earlier: ``demo-data --if-empty`` resumes a long city build part by
 part, and :func:`seed_gate` skips each part whose rows are already there.
 
@@ -89,8 +89,7 @@ def add_office_buildings(seed: int) -> tuple[int, int]:
     lobby checkpoint (a third also with a garage entrance), written in bulk. Returns
     (buildings, lobby checkpoints); nothing if the generated city already has buildings."""
     from shoumen.geo.models import Node, NodeKind, Place, PlaceKind
-
-    from .world import _PLACE_WORDS
+    from shoumen.people.demo.names import PLACE_WORDS
 
     communities = (Node.objects.filter(kind=NodeKind.COMMUNITY)
                    .exclude(parent__code=LUOYUAN_CODE).order_by("path"))
@@ -104,7 +103,7 @@ def add_office_buildings(seed: int) -> tuple[int, int]:
     for subdistrict in sorted(by_subdistrict):
         for _building in range(rng.randint(3, 8)):
             community = rng.choice(by_subdistrict[subdistrict])
-            name = rng.choice(_PLACE_WORDS) + rng.choice(_BUILDING_SUFFIXES)
+            name = rng.choice(PLACE_WORDS) + rng.choice(_BUILDING_SUFFIXES)
             if (community.pk, name) in taken:
                 continue
             taken.add((community.pk, name))
@@ -129,8 +128,7 @@ def add_compounds_and_shops(seed: int) -> tuple[int, int]:
     community with a checkpoint at their entrance, written in bulk. Returns (compound gates,
     shop checkpoints); each kind only if the generated city has none yet."""
     from shoumen.geo.models import Node, NodeKind, Place, PlaceKind
-
-    from .world import _PLACE_WORDS
+    from shoumen.people.demo.names import PLACE_WORDS
 
     generated = Node.objects.filter(kind=NodeKind.COMMUNITY).exclude(parent__code=LUOYUAN_CODE)
     grids = Node.objects.filter(kind=NodeKind.GRID, parent__in=generated).order_by("path")
@@ -138,7 +136,7 @@ def add_compounds_and_shops(seed: int) -> tuple[int, int]:
     gates, shops = [], []
     if not Place.objects.filter(kind=PlaceKind.CHECKPOINT, jurisdiction__in=grids).exists():
         for grid in grids.only("pk"):
-            for word in rng.sample(_PLACE_WORDS, rng.choice((2, 3, 3, 4))):
+            for word in rng.sample(PLACE_WORDS, rng.choice((2, 3, 3, 4))):
                 for gate in rng.sample(("东门", "西门", "南门", "北门"), rng.choice((1, 1, 2))):
                     gates.append(Place(jurisdiction_id=grid.pk, kind=PlaceKind.CHECKPOINT,
                                        name=f"{word}小区{gate}卡口"))
@@ -147,7 +145,7 @@ def add_compounds_and_shops(seed: int) -> tuple[int, int]:
     if not any(name.endswith(_VENUE_CHECKPOINT_ENDINGS)
                for name in venue_places.values_list("name", flat=True)):
         for community in generated.order_by("path").only("pk"):
-            for word in rng.sample(_PLACE_WORDS, rng.randint(2, 8)):
+            for word in rng.sample(PLACE_WORDS, rng.randint(2, 8)):
                 shops.append(Place(jurisdiction_id=community.pk, kind=PlaceKind.CHECKPOINT,
                                    name=f"{word}{rng.choice(_VENUES)}入口卡口"))
     Place.objects.bulk_create(gates + shops, batch_size=5000)
@@ -566,7 +564,7 @@ def _confirm(case: Walker, *, actor) -> str:
 def _fast_load(model, *, big: bool):
     """On PostgreSQL, a big load drops the table's indexes, unique and foreign-key
     constraints and rebuilds them at the end (still inside the transaction)."""
-    from .residents import indexes_dropped
+    from shoumen.core.bulk import indexes_dropped
 
     if big and connection.vendor == "postgresql":
         return indexes_dropped(model._meta.db_table, constraints=True)

@@ -17,7 +17,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -26,6 +26,7 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
 from shoumen.core import bulk
+from shoumen.core.bulk import indexes_dropped
 from shoumen.people import fake
 
 from . import names
@@ -367,59 +368,6 @@ def _build_rows(chunk: list[ResidentSpec]) -> list[tuple]:
         person = _person_for(spec, node_ids[spec.slot], now)
         rows.append(tuple(getattr(person, a) for a in attnames))
     return rows
-
-
-@contextmanager
-def indexes_dropped(table: str, *, constraints: bool = False):
-    """PostgreSQL: drop the table's plain indexes for a bulk load and rebuild them after.
-
-    Index upkeep cost ~50 µs a row during COPY; building each index once at the end is a
-    fraction of that. By default indexes that back a constraint (primary key, unique ID-number
-    index) stay, so uniqueness is still enforced row by row. With ``constraints`` the unique
-    and foreign-key constraints go too and are added back at the end, which checks them all
-    at once (an index built by sorting, one join per foreign key) and fails the load if a row
-    breaks one. The primary key always stays. All inside the caller's transaction: on
-    failure the drops roll back with everything else.
-    """
-    from django.db import connection
-
-    qn = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        dropped = []
-        if constraints:
-            # ALTER TABLE waits for no deferred check: run the ones pending first.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-            # Unique before foreign keys when adding back ("u" sorts after "f": reversed).
-            cursor.execute(
-                """SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
-                   WHERE conrelid = %s::regclass AND contype IN ('u', 'f')
-                   ORDER BY contype DESC, conname""", [table])
-            dropped = cursor.fetchall()
-            for name, _ in dropped:
-                cursor.execute(f"ALTER TABLE {qn(table)} DROP CONSTRAINT {qn(name)}")
-        cursor.execute(
-            """SELECT i.relname, pg_get_indexdef(i.oid)
-               FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-               WHERE x.indrelid = %s::regclass
-                 AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)""",
-            [table],
-        )
-        indexes = cursor.fetchall()
-        for name, _ in indexes:
-            cursor.execute(f"DROP INDEX {qn(name)}")
-    yield
-    with connection.cursor() as cursor:
-        # Foreign keys are checked at commit (DEFERRABLE INITIALLY DEFERRED); PostgreSQL will
-        # not build an index over rows with checks pending, so run those checks now.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-        for _, definition in indexes:
-            cursor.execute(definition)
-        for name, definition in dropped:
-            cursor.execute(f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(name)} {definition}")
-        cursor.execute(f"ANALYZE {qn(table)}")
 
 
 def _chunks(specs: Iterable[ResidentSpec], size: int) -> Iterator[list[ResidentSpec]]:
