@@ -489,7 +489,7 @@ def test_a_workbook_that_needs_too_much_memory_to_read_is_refused(world, setting
     job = run_import(world.worker_a, world.community_a, content=content)
     assert job.status == JobStatus.FAILED
     assert job.message == ("Reading the workbook would take more than 16.0\xa0MB of memory, far "
-                           "more than a ledger of 200,000 rows needs; it was refused and nothing "
+                           "more than a ledger of 100,000 rows needs; it was refused and nothing "
                            "was imported. Open it in Excel or WPS, save it as a new .xlsx file "
                            "and upload that.")
     assert nothing_imported()

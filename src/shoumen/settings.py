@@ -212,8 +212,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # --- Upload checks (shoumen.core.uploads) --------------------------------------------------
 # Every uploaded file is checked before anything parses it. A workbook (a zip) is judged by
 # its directory without unpacking it: what it unpacks to in all and per part, how tightly a
-# part is packed (real workbooks: about 5-20 times) and how many parts it has. A 200,000-row
-# people ledger unpacks to about 100 MB.
+# part is packed (real workbooks: about 5-20 times) and how many parts it has. A 100,000-row
+# people ledger (the most one file may hold) unpacks to about 50 MB.
 UPLOAD_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("SHOUMEN_UPLOAD_MAX_UNCOMPRESSED_MB",
                                                    "256")) * 1024 * 1024
 UPLOAD_MAX_PART_BYTES = int(os.environ.get("SHOUMEN_UPLOAD_MAX_PART_MB", "128")) * 1024 * 1024
@@ -224,7 +224,7 @@ UPLOAD_MAX_PARTS = int(os.environ.get("SHOUMEN_UPLOAD_MAX_PARTS", "10000"))
 UPLOAD_MAX_IMAGE_PIXELS = int(os.environ.get("SHOUMEN_UPLOAD_MAX_IMAGE_MEGAPIXELS",
                                              "50")) * 1_000_000
 # The process that parses an uploaded ledger may grow by at most this much; a workbook that
-# needs more is refused (a real 200,000-row ledger needs far less: docs/benchmarks.md).
+# needs more is refused (a real 100,000-row ledger needs far less: docs/benchmarks.md).
 IMPORT_READ_MAX_MEMORY_BYTES = int(os.environ.get("SHOUMEN_IMPORT_READ_MAX_MEMORY_MB",
                                                   "512")) * 1024 * 1024
 

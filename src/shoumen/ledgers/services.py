@@ -62,7 +62,10 @@ from .xlsx import header_cells, long_cell, not_xlsx_message, save_to_bytes, text
 
 logger = logging.getLogger(__name__)
 
-MAX_ROWS = 200_000
+# Rows of one file. An import keeps every checked row until its one all-or-nothing write:
+# 100,000 rows of the people ledger take 313 MB, 200,000 took 610 MB (docs/benchmarks.md,
+# issue 19), over the 512 MB an import may use. Bigger ledgers come as several files.
+MAX_ROWS = 100_000
 PROGRESS_EVERY = 1000
 # Uploads from this size on (about 5,000 rows of the people ledger) are read by a second
 # process while this one checks the rows (see _sheet_rows).
