@@ -9,7 +9,7 @@ import uuid as uuid_mod
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -45,27 +45,9 @@ from .passes import (
     qr_digest,
     refusal_reason,
 )
+from .temperature import parse_temperature
 
 # --- Registration ----------------------------------------------------------------------------
-
-
-def parse_temperature(value) -> Decimal:
-    low, high = settings.TEMPERATURE_RANGE_C
-    try:
-        if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-            raise InvalidOperation
-        temp = Decimal(str(value).strip())
-        if not temp.is_finite():  # "NaN" and "Infinity" parse, but compare with an exception
-            raise InvalidOperation
-        temp = temp.quantize(Decimal("0.1"))
-    except (InvalidOperation, ValueError):
-        raise ValidationError({"temperature": _("Enter the temperature as a number, e.g. 36.5.")}
-                              ) from None
-    if not Decimal(str(low)) <= temp <= Decimal(str(high)):
-        raise ValidationError({"temperature": _(
-            "%(t)s °C is not a body temperature: measure again (it must be between %(low)s and "
-            "%(high)s °C).") % {"t": temp, "low": low, "high": high}})
-    return temp
 
 
 def _parse_at(value, now: datetime | None = None) -> datetime:

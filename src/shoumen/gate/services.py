@@ -37,7 +37,7 @@ from .models import (
     FeverStage,
     Refusal,
 )
-from .registration import parse_temperature
+from .temperature import parse_temperature
 
 # --- Checkpoints, guards and devices ---------------------------------------------------------
 
