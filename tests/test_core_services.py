@@ -30,3 +30,16 @@ def test_model_rules_refuse_and_write_nothing(world):
                                             actor=world.commander)
     assert "credit_code" in exc.value.message_dict
     assert not Place.objects.exists()
+
+
+def test_a_move_is_judged_against_the_stored_row_not_the_callers_copy(world):
+    """A bound ModelForm writes the chosen jurisdiction into its instance before the service
+    runs: the service must still see a move, and refuse one out of scope."""
+    place = geo_services.save_place(None, {"jurisdiction": world.community_a, "kind": "building",
+                                           "name": "金龙大厦"}, actor=world.commander)
+    place.jurisdiction = world.lixia_community  # what form.is_valid() does to its instance
+    with pytest.raises(ValidationError) as exc:
+        geo_services.save_place(place, {"jurisdiction": world.lixia_community},
+                                actor=world.commander)
+    assert "jurisdiction" in exc.value.message_dict
+    assert Place.objects.get(pk=place.pk).jurisdiction == world.community_a

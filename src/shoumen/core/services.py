@@ -41,9 +41,12 @@ def save_scoped_record(record, changes: dict, *, actor, capability: str):
 
     Refuses a record ``actor`` may not change and a jurisdiction where they lack
     ``capability``, applies ``changes``, runs the model's validation and saves — all or
-    nothing. The save is audited by the model's signals.
+    nothing. The save is audited by the model's signals. A saved record is judged and
+    changed as it is stored, not as the caller's copy says (a bound ModelForm has already
+    written the user's choices into its instance); the stored, changed row is returned.
     """
     if record.pk is not None:
+        record = type(record)._base_manager.select_for_update().get(pk=record.pk)
         authz.authorize(actor, record, capability, _("You may look at this record but not "
                                                      "change it."))
     target = changes.get("jurisdiction")

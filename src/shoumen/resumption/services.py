@@ -26,8 +26,7 @@ def save_enterprise(enterprise: Enterprise | None, changes: dict, *, actor) -> E
             changes["status"] = status  # where a new record starts
         return save_scoped_record(Enterprise(), changes, actor=actor,
                                   capability="enterprises.edit")
-    stored = Enterprise.objects.select_for_update().get(pk=enterprise.pk)  # not a form's copy
-    saved = save_scoped_record(stored, changes, actor=actor, capability="enterprises.edit")
+    saved = save_scoped_record(enterprise, changes, actor=actor, capability="enterprises.edit")
     if status is not None and status != saved.status:
         advance(saved, Enterprise.status_flow, status, actor=actor)
     return saved
