@@ -157,18 +157,16 @@ def home(request):
     return render(request, "core/home.html", {"modules": modules_for(request.user)})
 
 
-def _audit_forbidden(request):
-    return forbidden(request, _("Only users who may read the audit trail (district commanders and "
-                                "system administrators) can open this page. Ask your "
-                                "administrator if you need it."))
+NO_AUDIT = gettext_lazy(
+    "Only users who may read the audit trail (district commanders and system administrators) "
+    "can open this page. Ask your administrator if you need it.")
 
 
 @login_required
 def audit_list(request):
     """The audit trail within the user's jurisdictions, filtered and paginated."""
     user = request.user
-    if not authz.holds(user, "audit.view"):
-        return _audit_forbidden(request)
+    authz.authorize(user, AuditEvent, "audit.view", NO_AUDIT)
     events = AuditEvent.objects.visible_to(user).select_related("content_type", "jurisdiction")
     filterset = AuditEventFilter(request.GET or None, queryset=events, request=request)
     if not scope_for(user).is_global:  # actors who hold a role within the user's reach
@@ -225,8 +223,7 @@ def audit_rows(event) -> list[dict]:
 @login_required
 def audit_detail(request, pk: int):
     """One audit event with its before/after values as a diff table."""
-    if not authz.holds(request.user, "audit.view"):
-        return _audit_forbidden(request)
+    authz.authorize(request.user, AuditEvent, "audit.view", NO_AUDIT)
     event = get_object_or_404(
         AuditEvent.objects.visible_to(request.user).select_related("content_type", "jurisdiction",
                                                                    "actor"), pk=pk)

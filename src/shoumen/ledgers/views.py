@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from shoumen.core import authz
-from shoumen.core.views import add_service_errors, forbidden, optional_url, wants_partial
+from shoumen.core.views import add_service_errors, optional_url, wants_partial
 
 from . import registry, services
 from .forms import ImportForm
@@ -40,10 +40,10 @@ def _exporter(kind):
         raise Http404(kind) from None
 
 
-def _denied(request, capability: str):
-    return forbidden(request, _("Your role does not allow this (it needs the “%(capability)s” "
-                                "permission). Ask your administrator if you need it.")
-                     % {"capability": capability})
+def _may(request, capability: str) -> None:
+    authz.authorize(request.user, ImportJob, capability, _(
+        "Your role does not allow this (it needs the “%(capability)s” permission). Ask your "
+        "administrator if you need it.") % {"capability": capability})
 
 
 def _xlsx_response(handle, filename: str) -> FileResponse:
@@ -56,8 +56,7 @@ def _xlsx_response(handle, filename: str) -> FileResponse:
 def import_start(request, kind):
     """The upload form: file, target jurisdiction, mode; the columns explained."""
     importer = _importer(kind)
-    if not authz.holds(request.user, importer.capability):
-        return _denied(request, importer.capability)
+    _may(request, importer.capability)
     too_large = request.method == "POST" and services.body_too_large(request)
     if too_large:
         # Refused before the body is parsed: a huge upload is never spooled or stored.
@@ -88,8 +87,7 @@ def import_start(request, kind):
 def template_download(request, kind):
     """An empty ledger with the right headers, an example row and instructions."""
     importer = _importer(kind)
-    if not authz.holds(request.user, importer.capability):
-        return _denied(request, importer.capability)
+    _may(request, importer.capability)
     content = services.template_workbook(importer)
     return _xlsx_response(io.BytesIO(content), f"{kind}_template.xlsx")
 
@@ -127,8 +125,7 @@ def export_start(request, kind):
     """Confirm an export of the list with the filters in the query string, then start it."""
     exporter = _exporter(kind)
     user = request.user
-    if not authz.holds(user, exporter.capability):
-        return _denied(request, exporter.capability)
+    _may(request, exporter.capability)
     params = _params_from_post(request) if request.method == "POST" else request.GET.copy()
     params.pop("page", None)
     errors: list[str] = []
@@ -137,8 +134,6 @@ def export_start(request, kind):
             job = services.start_export(actor=user, kind=kind, params=params)
         except ValidationError as exc:
             errors = exc.messages
-        except authz.NotAllowed:
-            return _denied(request, exporter.capability)
         else:
             return redirect("ledgers:export-job", pk=job.pk)
     count = None

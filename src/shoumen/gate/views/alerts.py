@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from shoumen.core import authz
 from shoumen.core.views import (
     add_service_errors,
-    forbidden,
     list_response,
     optional_url,
     paginate,
@@ -27,6 +26,7 @@ from .. import services
 from ..filters import OPEN_FIRST, FeverAlertFilter, RefusalFilter
 from ..manage_forms import STAGE_BADGES, FollowUpForm
 from ..models import Checkpoint, FeverAlert, Refusal
+from .checkpoints import NO_GATE
 
 
 def _with_badges(alerts):
@@ -39,9 +39,9 @@ def _with_badges(alerts):
 def alert_list(request):
     """Fever alerts in the user's jurisdictions: open ones first, newest first."""
     user = request.user
-    if not authz.holds(user, "gate.alerts"):
-        return forbidden(request, _("Fever alerts go to community staff and grid workers. Ask "
-                                    "your administrator if you need them."))
+    authz.authorize(user, FeverAlert, "gate.alerts", _(
+        "Fever alerts go to community staff and grid workers. Ask your administrator if you "
+        "need them."))
     alerts = (FeverAlert.objects.visible_to(user)
               .select_related("person", "checkpoint__place", "jurisdiction")
               .order_by(OPEN_FIRST, "-measured_at", "-id"))
@@ -93,9 +93,7 @@ def alert_detail(request, pk: int):
 def refusal_list(request):
     """Everyone turned away at a checkpoint in the user's jurisdictions, newest first."""
     user = request.user
-    if not authz.holds(user, "gate.view"):
-        return forbidden(request, _("Your role does not include the gate. Ask your administrator "
-                                    "if you need it."))
+    authz.authorize(user, Refusal, "gate.view", NO_GATE)
     refusals = (Refusal.objects.visible_to(user)
                 .select_related("person", "checkpoint__place").order_by("-at", "-id"))
     filterset = RefusalFilter(request.GET or None, queryset=refusals, request=request)

@@ -17,13 +17,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from shoumen.core import authz
 from shoumen.core.scoping import scope_for
 from shoumen.core.views import (
     add_service_errors,
-    forbidden,
     list_response,
     optional_url,
     paginate,
@@ -53,9 +53,8 @@ def scan_url(checkpoint) -> str | None:
     return optional_url("gate:scan", pk=checkpoint.pk)
 
 
-def _no_gate(request):
-    return forbidden(request, _("Your role does not include the gate. Ask your administrator if "
-                                "you need it."))
+NO_GATE = gettext_lazy("Your role does not include the gate. Ask your administrator if you "
+                       "need it.")
 
 
 def day_counts(user) -> dict:
@@ -78,9 +77,8 @@ def home(request):
     """The Gate module: a guard's checkpoints (a big button to each one's scan page); for
     staff, today's figures, the open fever alerts and the way to everything else."""
     user = request.user
+    authz.authorize(user, Checkpoint, "gate.view", NO_GATE)
     scope = scope_for(user)
-    if not scope.can("gate.view"):
-        return _no_gate(request)
     registrable = list(Checkpoint.objects.visible_to(user, "gate.register")
                        .select_related("place__jurisdiction", "place__building")
                        .order_by("place__jurisdiction__path", "place__name")[:HOME_CHECKPOINTS + 1])
@@ -114,8 +112,7 @@ def _count(model, fk: str, **filters):
 @login_required
 def checkpoint_list(request):
     user = request.user
-    if not authz.holds(user, "gate.view"):
-        return _no_gate(request)
+    authz.authorize(user, Checkpoint, "gate.view", NO_GATE)
     checkpoints = (Checkpoint.objects.visible_to(user)
                    .select_related("place__jurisdiction", "place__building")
                    .annotate(n_guards=_count(Checkpoint.guards.through, "checkpoint"),
@@ -161,9 +158,9 @@ def checkpoint_detail(request, pk: int):
 @login_required
 def checkpoint_create(request):
     user = request.user
-    if not authz.holds(user, "gate.manage"):
-        return forbidden(request, _("You may not add checkpoints: that needs a community worker "
-                                    "or a commander."))
+    if not authz.may_create(user, "gate.manage"):
+        raise authz.NotAllowed(_("You may not add checkpoints: that needs a community worker or "
+                                 "a commander."))
     initial = {"jurisdiction": request.GET.get("jurisdiction") or request.GET.get("node", "")}
     form = CheckpointForm(request.POST or None, user=user, initial=initial,
                           narrow_url=reverse("gate:checkpoint-create"))

@@ -14,12 +14,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from shoumen.core import authz
 from shoumen.core.scoping import subtree_q
-from shoumen.core.views import forbidden, list_response, paginate, style_form
+from shoumen.core.views import list_response, paginate, style_form
 from shoumen.geo.models import Node
 from shoumen.people.models import Person, PersonKind
 
@@ -37,10 +38,9 @@ def _passes(request, capability: str = PASSES_CAPABILITY):
     return ResidentPass.objects.visible_to(request.user, capability)
 
 
-def _no_passes(request):
-    return forbidden(request, _("Issuing and printing resident passes is for community staff "
-                                "(it needs the “gate.passes” permission). Ask your community "
-                                "worker if a resident needs a pass."))
+NO_PASSES = gettext_lazy(
+    "Issuing and printing resident passes is for community staff (it needs the “gate.passes” "
+    "permission). Ask your community worker if a resident needs a pass.")
 
 
 def _is_htmx(request) -> bool:
@@ -91,12 +91,11 @@ def _after_change(request, person: Person, notice: str):
     return redirect("people:detail", pk=person.pk)
 
 
-def _refused(request, person: Person):
-    message = _("You may not issue or revoke passes for this person: they are outside the "
-                "communities where you issue passes.")
+def _refused(request, person: Person, refusal: authz.NotAllowed):
+    """The service's refusal in the pass panel (htmx), else as every page's 403."""
     if _is_htmx(request):
-        return _panel(request, person, error=message, status=403)
-    return forbidden(request, message)
+        return _panel(request, person, error=str(refusal), status=403)
+    raise refusal
 
 
 @login_required
@@ -106,8 +105,8 @@ def pass_issue(request, person_id: int):
     person = _person(request, person_id)
     try:
         new = passes.issue_pass(person, actor=request.user)
-    except authz.NotAllowed:
-        return _refused(request, person)
+    except authz.NotAllowed as refusal:
+        return _refused(request, person, refusal)
     except ValidationError as exc:
         if _is_htmx(request):
             return _panel(request, person, error=" ".join(exc.messages))
@@ -130,8 +129,8 @@ def pass_revoke(request, pk: int):
         return redirect("people:detail", pk=person.pk)
     try:
         passes.revoke_pass(resident_pass, actor=request.user, reason=form.cleaned_data["reason"])
-    except authz.NotAllowed:
-        return _refused(request, person)
+    except authz.NotAllowed as refusal:
+        return _refused(request, person, refusal)
     return _after_change(request, person, _("Pass %(number)s revoked.")
                          % {"number": resident_pass.number})
 
@@ -141,8 +140,7 @@ def pass_revoke(request, pk: int):
 @login_required
 def pass_list(request):
     """Passes in the user's communities: search, community and state filters, 50 a page."""
-    if not authz.holds(request.user, PASSES_CAPABILITY):
-        return _no_passes(request)
+    authz.authorize(request.user, ResidentPass, PASSES_CAPABILITY, NO_PASSES)
     queryset = _passes(request).select_related("person__jurisdiction", "jurisdiction")
     filterset = PassFilter(request.GET or None, queryset=queryset, request=request)
     style_form(filterset.form)
@@ -174,7 +172,7 @@ def pass_bulk(request):
     """Issue passes to every resident of a community or grid who has no live pass."""
     user = request.user
     if not authz.holds(user, PASSES_CAPABILITY) or not bulk_nodes(user).exists():
-        return _no_passes(request)
+        raise authz.NotAllowed(NO_PASSES)
     if request.method == "POST":
         form = BulkIssueForm(request.POST, user=user)
         if form.is_valid():
@@ -182,8 +180,6 @@ def pass_bulk(request):
             try:
                 result = passes.issue_passes(_bulk_people(request, node), actor=user,
                                              valid_days=form.cleaned_data["valid_days"])
-            except authz.NotAllowed:
-                return _no_passes(request)
             except ValidationError as exc:
                 form.add_error("valid_days", exc.messages)
             else:
@@ -230,8 +226,7 @@ def _sheets(cards: list) -> list[list]:
 @login_required
 def pass_print(request):
     """A4 sheets of pass cards (2 × 5 a sheet), 80 cards a page for big communities."""
-    if not authz.holds(request.user, PASSES_CAPABILITY):
-        return _no_passes(request)
+    authz.authorize(request.user, ResidentPass, PASSES_CAPABILITY, NO_PASSES)
     chosen, node = _selected_passes(request)
     if chosen is None:
         messages.error(request, _("Choose what to print: a community on the bulk issue page, "
@@ -252,8 +247,7 @@ def pass_print(request):
 @login_required
 def pass_card(request, pk: int):
     """One pass full screen, to be shown on a phone: big QR, masked name, validity."""
-    if not authz.holds(request.user, PASSES_CAPABILITY):
-        return _no_passes(request)
+    authz.authorize(request.user, ResidentPass, PASSES_CAPABILITY, NO_PASSES)
     resident_pass = get_object_or_404(
         _passes(request).select_related("jurisdiction", "person__jurisdiction"), pk=pk)
     return render(request, "gate/passes/pass_card.html", {
