@@ -74,3 +74,24 @@ def test_refused_reveal_says_why(page):
     page.click("[data-action=reveal]")
     page.wait_for_selector("[data-forbidden]")
     assert target.id_number not in page.content()
+
+
+def test_a_status_moves_only_by_the_steps_its_workflow_allows(page):
+    """The status page offers the next steps from where the person stands; a step taken shows
+    in their history, and from there the page offers the next ones (zh-hans pages)."""
+    world = World()
+    target = person(world.worker_a, world.community_a, "张三丰")
+    login(page, "worker_a")
+    page.goto(page.base_url + f"/people/{target.pk}/status/")
+    offered = page.eval_on_selector_all("select[name=status] option[value]",
+                                        "options => options.map(o => o.value).filter(Boolean)")
+    assert "released" not in offered and "normal" not in offered
+    page.select_option("select[name=status]", "confirmed")
+    page.fill("textarea[name=reason]", "核酸阳性")
+    page.click("[data-form=status] button[type=submit]")
+    page.wait_for_url(f"**/people/{target.pk}/")
+    assert "核酸阳性" in page.inner_text("[data-table=status-history]")
+    page.goto(page.base_url + f"/people/{target.pk}/status/")
+    offered = page.eval_on_selector_all("select[name=status] option[value]",
+                                        "options => options.map(o => o.value).filter(Boolean)")
+    assert "home_observation" not in offered and "released" in offered
