@@ -25,7 +25,7 @@ from PIL import Image
 
 from shoumen.core import uploads
 from shoumen.core.models import AuditAction, AuditEvent
-from shoumen.ledgers import services
+from shoumen.ledgers import importing, reading
 from shoumen.ledgers.benchmark import SST_HEAD, excel_workbook, import_memory, openpyxl_memory
 from shoumen.ledgers.models import ImportJob, JobStatus
 from shoumen.people.models import Person
@@ -149,7 +149,7 @@ def stored_job(world, content: bytes) -> ImportJob:
                     created_by=world.worker_a, original_name="old.xlsx")
     job.file.save("old.xlsx", ContentFile(content), save=False)
     job.save()
-    services.process_import(job.pk)
+    importing.process_import(job.pk)
     job.refresh_from_db()
     return job
 
@@ -314,7 +314,7 @@ def test_a_huge_inline_cell_is_refused_by_row_and_column_before_openpyxl(world, 
     workbook.save(buffer)
     content = with_text(buffer.getvalue(), "xl/worksheets/sheet1.xml", "PLACEHOLDER",
                         text_of(400_000))  # 1.2 MB: a run no cell can be
-    monkeypatch.setattr(services, "load_workbook",
+    monkeypatch.setattr(reading, "load_workbook",
                         lambda *a, **k: pytest.fail("openpyxl must not see this file"))
     job = run_import(world.worker_a, world.community_a, content=content)
     assert job.status == JobStatus.FAILED
@@ -375,7 +375,7 @@ def test_a_cell_of_32768_characters_fails_the_import_naming_it(world, mode):
 
 
 def test_a_long_cell_is_found_by_the_reading_process_too(world, monkeypatch):
-    monkeypatch.setattr(services, "PARALLEL_READ_MIN_BYTES", 0)
+    monkeypatch.setattr(reading, "PARALLEL_READ_MIN_BYTES", 0)
     rows = [row(i) for i in range(1200)]  # past the first batches of the reading process
     rows[1100][7] = "标" * 40_000
     content = excel_workbook([HEADER, *rows])
@@ -456,9 +456,9 @@ def test_pdfs_by_their_magic_and_size():
 
 def test_the_memory_of_an_import_is_bounded_whatever_the_file(world, bomb, tmp_path,
                                                                 monkeypatch):
-    from shoumen.people.ledger import make_people_workbook
+    from shoumen.people.bench.ledger_files import make_people_workbook
 
-    monkeypatch.setattr(services, "PARALLEL_READ_MIN_BYTES", 0)  # read as a large upload is
+    monkeypatch.setattr(reading, "PARALLEL_READ_MIN_BYTES", 0)  # read as a large upload is
     user, node = world.worker_a, world.community_a
     refused = import_memory(bomb, user=user, jurisdiction=node)
     assert refused["status"] == JobStatus.FAILED and "300.0\xa0MB" in refused["message"]
@@ -475,7 +475,7 @@ def test_the_memory_of_an_import_is_bounded_whatever_the_file(world, bomb, tmp_p
 
 
 def test_a_workbook_that_needs_too_much_memory_to_read_is_refused(world, settings, monkeypatch):
-    monkeypatch.setattr(services, "PARALLEL_READ_MIN_BYTES", 0)
+    monkeypatch.setattr(reading, "PARALLEL_READ_MIN_BYTES", 0)
     settings.IMPORT_READ_MAX_MEMORY_BYTES = 16 * MB
 
     def many_strings(handle):  # 400,000 distinct short strings: 9 MB of XML, ~30 MB read

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 
 from shoumen.core.authz import NotAllowed
 from shoumen.core.models import AuditAction, AuditEvent
-from shoumen.ledgers import services
+from shoumen.ledgers import jobs, services
 from shoumen.ledgers.models import ExportJob, JobStatus
 from shoumen.people import services as people_services
 from shoumen.people.models import PersonTag
@@ -107,16 +107,16 @@ def test_formulas_in_data_stay_text(world):
 
 
 def test_progress_is_updated_while_writing(world, people, monkeypatch):
-    monkeypatch.setattr(services, "PROGRESS_EVERY", 1)
+    monkeypatch.setattr(jobs, "PROGRESS_EVERY", 1)
     seen = []
-    real = services._update
+    real = jobs.update
 
     def spy(job, **fields):
         if "processed_rows" in fields:
             seen.append(fields["processed_rows"])
         real(job, **fields)
 
-    monkeypatch.setattr(services, "_update", spy)
+    monkeypatch.setattr(jobs, "update", spy)
     job = export(world.commander)
     assert seen == [0, 1, 2, 3, 3]
     job.refresh_from_db()

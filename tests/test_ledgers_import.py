@@ -17,7 +17,7 @@ from openpyxl import Workbook, load_workbook
 from shoumen.core import audit, pii, request_context
 from shoumen.core.authz import NotAllowed
 from shoumen.core.models import AuditAction, AuditEvent
-from shoumen.ledgers import registry, services
+from shoumen.ledgers import jobs, reading, registry, reports, services
 from shoumen.ledgers.models import ImportJob, JobStatus
 from shoumen.people import fake
 from shoumen.people import services as people_services
@@ -371,7 +371,7 @@ def test_too_large_file_is_refused_before_processing(world, settings):
 
 
 def test_too_many_rows_fails_with_a_clear_message(world, monkeypatch):
-    monkeypatch.setattr(services, "MAX_ROWS", 5)
+    monkeypatch.setattr(jobs, "MAX_ROWS", 5)
     job = run_import(world.worker_a, world.community_a, [row(i) for i in range(6)])
     assert job.status == JobStatus.FAILED
     assert "more than 5 rows" in job.message and "split it" in job.message
@@ -379,7 +379,7 @@ def test_too_many_rows_fails_with_a_clear_message(world, monkeypatch):
 
 
 def test_row_limit_counts_filled_rows_not_the_sheet_size(world, monkeypatch):
-    monkeypatch.setattr(services, "MAX_ROWS", 5)
+    monkeypatch.setattr(jobs, "MAX_ROWS", 5)
     job = run_import(world.worker_a, world.community_a, [row(1)] + [[None] * 8] * 30 + [row(2)])
     assert job.status == JobStatus.DONE and job.created_rows == 2
     job = run_import(world.worker_a, world.community_a,
@@ -426,16 +426,16 @@ def test_someone_registering_the_same_person_meanwhile_fails_cleanly(world, monk
 # --- progress and efficiency -----------------------------------------------------------------------
 
 def test_progress_is_reported_during_the_check(world, monkeypatch):
-    monkeypatch.setattr(services, "PROGRESS_EVERY", 10)
+    monkeypatch.setattr(jobs, "PROGRESS_EVERY", 10)
     seen = []
-    real_update = services._update
+    real_update = jobs.update
 
     def spy(job, **fields):
         if "processed_rows" in fields:
             seen.append(fields["processed_rows"])
         real_update(job, **fields)
 
-    monkeypatch.setattr(services, "_update", spy)
+    monkeypatch.setattr(jobs, "update", spy)
     job = run_import(world.worker_a, world.community_a, [row(i) for i in range(35)])
     assert seen == [0, 10, 20, 30, 35]
     job.refresh_from_db()
@@ -460,11 +460,11 @@ def test_no_queries_per_row(world, tags):
 
 def test_the_template_has_headers_and_imports_nobody_unchanged(world):
     importer = registry.get_importer("people")
-    content = services.template_workbook(importer)
+    content = reports.template_workbook(importer)
     sheet = load_workbook(io.BytesIO(content)).worksheets[0]
     assert [c.value for c in sheet[1]][:3] == ["Name", "ID number", "Phone"]
     with translation.override("zh-hans"):
-        chinese = load_workbook(io.BytesIO(services.template_workbook(importer))).worksheets[0]
+        chinese = load_workbook(io.BytesIO(reports.template_workbook(importer))).worksheets[0]
     assert [c.value for c in chinese[1]][:4] == ["姓名", "身份证号", "手机号", "社区"]
     assert chinese["B2"].number_format == "@"  # ID numbers typed as text
     # Headers only: the example row is on the instructions sheet.
@@ -477,7 +477,7 @@ def test_the_template_has_headers_and_imports_nobody_unchanged(world):
 
 
 def test_make_people_workbook_is_valid_and_distinct(world, tmp_path):
-    from shoumen.people.ledger import make_people_workbook
+    from shoumen.people.bench.ledger_files import make_people_workbook
 
     path = tmp_path / "p.xlsx"
     make_people_workbook(path, 150, community=A, title_row=True)
@@ -523,7 +523,7 @@ def test_pinyin_keys_are_those_of_set_name(world):
 
 def test_benchmark_helper_times_the_import_beside_openpyxl(world, tmp_path):
     from shoumen.ledgers.benchmark import time_import
-    from shoumen.people.ledger import make_people_workbook
+    from shoumen.people.bench.ledger_files import make_people_workbook
 
     path = tmp_path / "bench.xlsx"
     make_people_workbook(path, 80, community=A)
@@ -553,16 +553,16 @@ def read_in_child(monkeypatch, tmp_path):
     the workbook."""
     import os
 
-    monkeypatch.setattr(services, "PARALLEL_READ_MIN_BYTES", 0)
+    monkeypatch.setattr(reading, "PARALLEL_READ_MIN_BYTES", 0)
     log = tmp_path / "openers"
-    real_open = services._open_sheet
+    real_open = reading.open_sheet
 
     def open_sheet(job):
         with log.open("a") as fh:
             fh.write(f"{os.getpid()}\n")
         return real_open(job)
 
-    monkeypatch.setattr(services, "_open_sheet", open_sheet)
+    monkeypatch.setattr(reading, "open_sheet", open_sheet)
     return lambda: [int(pid) for pid in log.read_text().split()] if log.exists() else []
 
 
@@ -592,7 +592,7 @@ def test_problems_with_a_large_file_are_reported_as_for_a_small_one(world, read_
     job = run_import(world.worker_a, world.community_a, [row(1)], header=["姓名", "电话"])
     assert job.status == JobStatus.FAILED and "Required column missing" in job.message
     # The check stops early: the reading process is stopped, nothing is written.
-    monkeypatch.setattr(services, "MAX_ROWS", 5)
+    monkeypatch.setattr(jobs, "MAX_ROWS", 5)
     job = run_import(world.worker_a, world.community_a, [row(i) for i in range(2000)])
     assert job.status == JobStatus.FAILED and "more than 5 rows" in job.message
     assert Person.objects.count() == 0

@@ -24,8 +24,8 @@ from django.db import connection
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from .importing import process_import
 from .models import ImportJob, ImportMode
-from .services import process_import
 
 SST_HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
@@ -156,12 +156,12 @@ def _private_bytes() -> int:
 
 
 def _measured_helpers(log_path: str):
-    """services._child_main for the measured process: each helper process it forks (the
+    """forking.child_main for the measured process: each helper process it forks (the
     import's reader, the people ledger's encryption helper) writes what it cost to log_path:
     the larger of its resident set's growth and its private memory at its end."""
-    from . import services
+    from . import forking
 
-    original = services._child_main
+    original = forking.child_main
 
     def child_main(target, sender, *args):
         baseline = _rss_bytes()
@@ -172,7 +172,7 @@ def _measured_helpers(log_path: str):
             with open(log_path, "a") as log:
                 log.write(f"{max(grown, _private_bytes())}\n")
 
-    services._child_main = child_main
+    forking.child_main = child_main
 
 
 def in_fresh_process(fn, *args) -> dict:

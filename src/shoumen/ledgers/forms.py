@@ -6,9 +6,10 @@ from django.utils.translation import gettext_lazy as _
 from shoumen.core.views import style_form
 from shoumen.geo.models import Node
 
+from .jobs import importable_nodes
 from .models import ImportMode
 from .registry import Importer
-from .services import check_upload, importable_nodes
+from .upload_checks import check_upload
 
 
 class NodeChoiceField(forms.ModelChoiceField):

@@ -4,7 +4,8 @@ A job records one upload or one export from start to finish: who asked, for whic
 ledger, how far the background task has come, and the files it produced. Jobs are
 bookkeeping, not domain data: they are not :class:`~shoumen.core.models.AuditedModel`\\ s
 (progress is updated thousands of times); what matters is audited explicitly — every person an
-import creates, the import itself and each export (see :mod:`shoumen.ledgers.services`).
+import creates, the import itself and each export (see :mod:`shoumen.ledgers.importing` and
+:mod:`shoumen.ledgers.exporting`).
 """
 
 from django.conf import settings

@@ -3,9 +3,9 @@
 An app describes its ledger in ``<app>/ledger.py`` with an :class:`Importer` and/or an
 :class:`Exporter` subclass and registers an instance with :func:`register`; the ledgers app
 imports every such module at start-up (see :class:`~shoumen.ledgers.apps.LedgersConfig`).
-The generic pipeline in :mod:`shoumen.ledgers.services` reads and writes the workbooks, keeps
-the job's progress, writes the error report and the audit rows; a definition supplies only
-what is specific to its data:
+The generic pipeline (:mod:`shoumen.ledgers.services` lists its modules) reads and writes the
+workbooks, keeps the job's progress, writes the error report and the audit rows; a definition
+supplies only what is specific to its data:
 
 * an importer: its columns, a per-row validator, an optional per-chunk validator (checks that
   need the database, batched), and a bulk writer that runs inside the import's one transaction;

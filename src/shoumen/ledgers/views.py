@@ -18,8 +18,9 @@ from django.views.decorators.cache import never_cache
 from shoumen.core import authz
 from shoumen.core.views import add_service_errors, optional_url, wants_partial
 
-from . import registry, services
+from . import registry, reports, services, upload_checks
 from .forms import ImportForm
+from .jobs import MAX_ROWS
 from .models import ExportJob, ImportJob
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -57,7 +58,7 @@ def import_start(request, kind):
     """The upload form: file, target jurisdiction, mode; the columns explained."""
     importer = _importer(kind)
     _may(request, importer.capability)
-    too_large = request.method == "POST" and services.body_too_large(request)
+    too_large = request.method == "POST" and upload_checks.body_too_large(request)
     if too_large:
         # Refused before the body is parsed: a huge upload is never spooled or stored.
         form = ImportForm(user=request.user, importer=importer)
@@ -78,7 +79,7 @@ def import_start(request, kind):
         created_by=request.user, kind=kind).select_related("jurisdiction")[:5]
     return render(request, "ledgers/import.html", {
         "form": form, "importer": importer, "kind": kind, "recent": recent,
-        "max_rows": services.MAX_ROWS,
+        "max_rows": MAX_ROWS,
         "list_url": optional_url(f"{kind}:list"),
     })
 
@@ -88,7 +89,7 @@ def template_download(request, kind):
     """An empty ledger with the right headers, an example row and instructions."""
     importer = _importer(kind)
     _may(request, importer.capability)
-    content = services.template_workbook(importer)
+    content = reports.template_workbook(importer)
     return _xlsx_response(io.BytesIO(content), f"{kind}_template.xlsx")
 
 

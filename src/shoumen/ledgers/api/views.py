@@ -18,7 +18,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from .. import services
+from .. import services, upload_checks
 from ..models import ExportJob, ImportJob
 from .serializers import (
     ExportJobSerializer,
@@ -82,7 +82,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             403: OpenApiResponse(description="Your role may not import this ledger.")},
     )
     def create(self, request):
-        too_large = services.body_too_large(request)
+        too_large = upload_checks.body_too_large(request)
         if too_large:  # refused before the body is parsed
             raise ValidationError({"file": [too_large]})
         serializer = ImportRequestSerializer(data=request.data)

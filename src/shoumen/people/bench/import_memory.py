@@ -13,7 +13,7 @@ from shoumen.accounts.models import User
 from shoumen.core import uploads
 from shoumen.core.benchmarks import Result
 from shoumen.geo.models import Node, NodeKind
-from shoumen.ledgers import services
+from shoumen.ledgers import upload_checks
 from shoumen.ledgers.benchmark import (
     SST_HEAD,
     excel_workbook,
@@ -21,7 +21,8 @@ from shoumen.ledgers.benchmark import (
     in_fresh_process,
     openpyxl_memory,
 )
-from shoumen.people.ledger import COLUMNS, make_people_workbook
+from shoumen.people.bench.ledger_files import make_people_workbook
+from shoumen.people.ledger import COLUMNS
 
 # The most one import may add to the machine's memory (task worker + reading process),
 # whatever the file: tests/test_core_uploads.py asserts the same bound.
@@ -52,7 +53,7 @@ def _refuse_at_upload(path: str) -> dict:
     with open(path, "rb") as handle:
         upload = SimpleUploadedFile("bomb.xlsx", handle.read())
     try:
-        services.check_upload(upload)
+        upload_checks.check_upload(upload)
     except Exception as exc:  # noqa: BLE001 - the refusal is the result
         return {"refused": True, "message": " ".join(getattr(exc, "messages", [str(exc)]))}
     return {"refused": False, "message": ""}

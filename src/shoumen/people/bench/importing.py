@@ -9,7 +9,7 @@ from shoumen.accounts.models import User
 from shoumen.core.benchmarks import Result
 from shoumen.geo.models import Node, NodeKind
 from shoumen.ledgers.benchmark import time_import
-from shoumen.people.ledger import make_people_workbook
+from shoumen.people.bench.ledger_files import make_people_workbook
 
 TARGET_RATIO = 3.0
 # A region code the generated city does not use, so every row of the file is new.
