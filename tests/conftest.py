@@ -67,7 +67,7 @@ def resident(world):
 @pytest.fixture
 def issued(world, resident):
     """The resident's pass, issued by 甲社区's worker."""
-    from shoumen.gate import passes
+    from shoumen.gate.passes import services as passes
 
     return passes.issue_pass(resident, actor=world.worker_a)
 
@@ -76,7 +76,8 @@ def issued(world, resident):
 def _fresh_pass_keys():
     """Each test's database has its own signing keys and checkpoints (whose ids a rolled-back
     SQLite database hands out again): never reuse another test's cache."""
-    from shoumen.gate import keys, services
+    from shoumen.gate.checkpoints import services
+    from shoumen.gate.passes import keys
 
     keys.forget_cached_keys()
     keys._private_cache.clear()

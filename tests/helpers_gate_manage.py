@@ -7,8 +7,8 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from shoumen.gate.models import Entry
-from shoumen.gate.registration import register
+from shoumen.gate.entries.models import Entry
+from shoumen.gate.entries.services import register
 from tests import factories
 
 

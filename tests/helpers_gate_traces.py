@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
-from shoumen.gate.models import Entry
+from shoumen.gate.entries.models import Entry
 from shoumen.people.models import PersonStatus
 from shoumen.people.services import change_status
 from tests import factories

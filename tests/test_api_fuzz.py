@@ -28,7 +28,8 @@ def _schema():
 @pytest.fixture
 def fuzz_world(world):
     """Some of everything, so that valid-looking ids sometimes hit real rows."""
-    from shoumen.gate import passes, services
+    from shoumen.gate.checkpoints import services
+    from shoumen.gate.passes import services as passes
     from tests import factories
 
     guard = factories.user("guard_f", "checkpoint_guard", world.community_a)

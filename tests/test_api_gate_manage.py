@@ -6,10 +6,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from shoumen.gate import services
-from shoumen.gate.models import Checkpoint, FeverAlert, FeverStage
-from shoumen.gate.passes import issue_pass, revoke_pass
-from shoumen.gate.registration import register
+from shoumen.gate.alerts import services as alert_services
+from shoumen.gate.alerts.models import FeverAlert, FeverStage
+from shoumen.gate.checkpoints import services as checkpoint_services
+from shoumen.gate.checkpoints.models import Checkpoint
+from shoumen.gate.entries.services import register
+from shoumen.gate.passes.services import issue_pass, revoke_pass
 from tests import factories
 from tests.factories import force_update
 from tests.helpers_gate_manage import api, enter, gate_world
@@ -51,7 +53,7 @@ def test_checkpoint_filters(gate):
 
 
 def test_checkpoint_detail(gate):
-    services.register_device(gate.gate_a, actor=gate.guard, name="手机")
+    checkpoint_services.register_device(gate.gate_a, actor=gate.guard, name="手机")
     body = api(gate.worker_a).get(f"{CHECKPOINTS}{gate.gate_a.pk}/").json()
     assert body["name"] == "东门" and body["site"] == "gate" and body["active_devices"] == 1
     assert body["jurisdiction"] == {"id": gate.community_a.pk, "name": "甲社区",
@@ -208,7 +210,7 @@ def follow(user, alert, **body):
 
 def test_alert_list_open_first_and_scoped(gate, alert):
     closed = FeverAlert.objects.get(pk=alert.pk)
-    services.follow_up(closed, actor=gate.worker_a, stage=FeverStage.CLEARED)
+    alert_services.follow_up(closed, actor=gate.worker_a, stage=FeverStage.CLEARED)
     enter(gate, "37.5")
     newer_open = FeverAlert.objects.filter(closed_at=None).get()
     rows = api(gate.worker_a).get(ALERTS).json()["results"]

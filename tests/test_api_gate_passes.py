@@ -9,8 +9,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from shoumen.core.models import AuditEvent
-from shoumen.gate import cose, keys, passes
-from shoumen.gate.models import ResidentPass
+from shoumen.gate.passes import cose, keys
+from shoumen.gate.passes import services as passes
+from shoumen.gate.passes.models import ResidentPass
 from shoumen.people.models import PersonKind
 from tests import factories
 

@@ -2,7 +2,7 @@
 (400 by field), home observation (scope, 403 without people.status), the xlsx export."""
 
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -83,7 +83,7 @@ def test_bad_parameters_are_400_by_field(outbreak, query, field):
 @pytest.mark.parametrize("who", ["worker_b", "volunteer", "grid_worker"])
 def test_other_jurisdictions_get_404(outbreak, who):
     client = api(getattr(outbreak, who))
-    for suffix in ("trace/", "contacts/", "contacts.xlsx"):
+    for suffix in ("trace/", "contacts/"):
         assert client.get(path(outbreak.case, suffix)).status_code == 404, suffix
     assert client.post(path(outbreak.case, "contacts/observe/"), {}, format="json"
                        ).status_code == 404
@@ -132,18 +132,43 @@ def test_observe_bad_body_is_400(outbreak):
     assert Person.objects.filter(status=PersonStatus.HOME_OBSERVATION).count() == 1
 
 
-def test_export_is_xlsx_and_audited(outbreak):
+EXPORTS = "/api/ledgers/exports/"
+
+
+def test_export_is_a_ledger_export_job_and_audited_on_the_case(outbreak, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     w = outbreak
-    r = api(w.worker_a).get(path(w.case, "contacts.xlsx"), {"degree": 1},
-                            HTTP_ACCEPT="application/vnd.openxmlformats-officedocument."
-                                        "spreadsheetml.sheet")
-    assert r.status_code == 200
-    book = load_workbook(io.BytesIO(r.content), read_only=True)
+    client = api(w.worker_a)
+    r = client.post(EXPORTS, {"kind": "contacts", "filters": {"case": w.case.pk, "degree": 1}},
+                    format="json")
+    assert r.status_code == 202, r.content
+    job = r.json()
+    assert job["status"] == "done" and job["total_rows"] > 5
+    download = client.get(client.get(f"{EXPORTS}{job['id']}/").json()["download_url"])
+    book = load_workbook(io.BytesIO(b"".join(download.streaming_content)), read_only=True)
+    assert [ws.title for ws in book.worksheets] == ["Search", "Close contacts", "Exposures"]
     rows = list(book.worksheets[1].iter_rows(values_only=True))
     assert {row[1] for row in rows[1:]} == {"接触一", "接触二", "已观察", "确诊", "乙社区人"}
+    assert isinstance(rows[1][8], datetime)  # the first exposure: a time cell, local time
     assert AuditEvent.objects.filter(action="export", object_id=str(w.case.pk),
                                      actor=w.worker_a).count() == 1
-    assert api(w.worker_a).get(path(w.case, "contacts.xlsx"), {"days": 0}).status_code == 400
+    bad = client.post(EXPORTS, {"kind": "contacts", "filters": {"case": w.case.pk, "days": 0}},
+                      format="json")
+    assert bad.status_code == 400 and "days" in str(bad.json()).lower()
+
+
+@pytest.mark.parametrize("who,status", [("worker_b", 400), ("volunteer", 403)])
+def test_another_jurisdictions_case_is_refused_as_unknown(outbreak, who, status, settings,
+                                                          tmp_path):
+    """A tracer elsewhere: the case is unknown to them (400, as for a missing id); someone who
+    traces nowhere may not export contacts at all (403)."""
+    settings.MEDIA_ROOT = tmp_path
+    r = api(getattr(outbreak, who)).post(EXPORTS, {"kind": "contacts",
+                                                   "filters": {"case": outbreak.case.pk}},
+                                         format="json")
+    assert r.status_code == status
+    assert status == 403 or "gate.trace scope" in str(r.json())
+    assert not AuditEvent.objects.filter(action="export").exists()
 
 
 def test_times_from_epoch_read_as_drf_writes_datetimes():
@@ -151,7 +176,7 @@ def test_times_from_epoch_read_as_drf_writes_datetimes():
 
     from django.utils import timezone as tz
 
-    from shoumen.gate.api.serializers import iso_datetime, iso_from_epoch
+    from shoumen.gate.api.common import iso_datetime, iso_from_epoch
 
     moment = datetime(2026, 2, 3, 4, 5, 6, 789000, tzinfo=UTC)
     assert iso_from_epoch(moment.timestamp()) == iso_datetime(moment)

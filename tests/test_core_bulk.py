@@ -175,7 +175,7 @@ def test_insert_new_rows_stores_only_keys_not_seen_and_says_which(world):
 
 def test_insert_new_rows_returns_keys_as_python_values(gate_entry_rows):
     rows, first_uuid = gate_entry_rows
-    from shoumen.gate.models import ENTRY_ROW_FIELDS, Entry
+    from shoumen.gate.entries.models import ENTRY_ROW_FIELDS, Entry
 
     inserted = bulk.insert_new_rows(Entry, rows, fields=ENTRY_ROW_FIELDS, key="uuid")
     assert first_uuid in inserted and len(inserted) == len(rows)

@@ -15,8 +15,9 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.db import OperationalError, connection
 from django.test import Client
 
-from shoumen.gate import passes, services
-from shoumen.gate.fastlane import GateFastLane
+from shoumen.gate.checkpoints import services
+from shoumen.gate.entries.fastlane import GateFastLane
+from shoumen.gate.passes import services as passes
 from tests import factories
 from tests.test_gate_fastlane import call
 

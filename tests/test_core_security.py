@@ -9,8 +9,9 @@ import pytest
 from django.test import Client
 
 from shoumen.core import security
-from shoumen.gate import passes, services
-from shoumen.gate.fastlane import GateFastLane
+from shoumen.gate.checkpoints import services
+from shoumen.gate.entries.fastlane import GateFastLane
+from shoumen.gate.passes import services as passes
 from tests import factories
 from tests.test_gate_fastlane import Recorder, answer, scan
 

@@ -282,17 +282,12 @@ def test_demo_gate_checkpoints_guard_passes_entries_and_case():
 
     from django.utils import timezone
 
-    from shoumen.gate.contacts import contact_params, find_contacts
-    from shoumen.gate.models import (
-        Checkpoint,
-        Entry,
-        FeverAlert,
-        FeverStage,
-        Refusal,
-        RefusalReason,
-        ResidentPass,
-    )
-    from shoumen.gate.passes import check_pass
+    from shoumen.gate.alerts.models import FeverAlert, FeverStage
+    from shoumen.gate.checkpoints.models import Checkpoint
+    from shoumen.gate.entries.models import Entry, Refusal, RefusalReason
+    from shoumen.gate.passes.models import ResidentPass
+    from shoumen.gate.passes.services import check_pass
+    from shoumen.gate.traces.contacts import contact_params, find_contacts
     from shoumen.people.models import CONFINED_STATUSES, PersonKind
 
     before = timezone.now()
@@ -375,7 +370,9 @@ def test_demo_gate_checkpoints_guard_passes_entries_and_case():
 
 @pytest.mark.django_db
 def test_if_empty_loads_the_gate_parts_still_missing():
-    from shoumen.gate.models import Entry, FeverAlert, Refusal, ResidentPass
+    from shoumen.gate.alerts.models import FeverAlert
+    from shoumen.gate.entries.models import Entry, Refusal
+    from shoumen.gate.passes.models import ResidentPass
 
     run("--residents", "60")
     nodes, people = Node.objects.count(), Person.objects.count()
@@ -408,7 +405,9 @@ def _gate_schema():
 
 @pytest.mark.django_db
 def test_city_gate_load_keeps_indexes_and_constraints_and_makes_office_buildings():
-    from shoumen.gate.models import Checkpoint, Entry, ResidentPass
+    from shoumen.gate.checkpoints.models import Checkpoint
+    from shoumen.gate.entries.models import Entry
+    from shoumen.gate.passes.models import ResidentPass
 
     before = _gate_schema() if connection.vendor == "postgresql" else None
     out = run("--scale", "city", "--residents", "1500", "--seed", "6", "--jobs", "2")
@@ -422,7 +421,7 @@ def test_city_gate_load_keeps_indexes_and_constraints_and_makes_office_buildings
     assert compounds.count() > Node.objects.filter(kind=NodeKind.GRID).count() and shops.exists()
     assert not Place.objects.filter(kind=PlaceKind.CHECKPOINT, checkpoint__isnull=True).exists()
     # City passes are signed in bulk, numbers distinct and Luhn-valid, and they scan.
-    from shoumen.gate.passes import check_pass, luhn_digit
+    from shoumen.gate.passes.services import check_pass, luhn_digit
 
     passes = ResidentPass.objects.all()
     assert passes.count() == Person.objects.exclude(kind="visitor").count()

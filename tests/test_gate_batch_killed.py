@@ -33,7 +33,7 @@ django.setup()
 from datetime import date
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
-from shoumen.gate import passes, services
+from shoumen.gate.checkpoints import services
 from shoumen.people import fake
 from tests import factories
 world = factories.World()
@@ -46,7 +46,7 @@ print(json.dumps({"token": token, "checkpoint": gate.pk, "people": [p.pk for p i
 COUNT = """
 import django
 django.setup()
-from shoumen.gate.models import Entry
+from shoumen.gate.entries.models import Entry
 print(Entry.objects.count())
 """
 

@@ -14,7 +14,6 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from shoumen.gate import passes, services
 from shoumen.gate.bench import batch as gate_batch
 from shoumen.gate.bench import contacts as gate_contacts
 from shoumen.gate.bench import scan as gate_scan
@@ -27,10 +26,12 @@ from shoumen.gate.bench.server import (
     pass_texts,
     server_command,
 )
+from shoumen.gate.checkpoints import services
 from shoumen.gate.demo import movements
 from shoumen.gate.demo.movements import AT, CHECKPOINT, PERSON, SITE, Checkpoints, Walker
-from shoumen.gate.models import Entry
-from shoumen.gate.registration import register_batch
+from shoumen.gate.entries.models import Entry
+from shoumen.gate.entries.services import register_batch
+from shoumen.gate.passes import services as passes
 from tests import factories
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -7,8 +7,8 @@ from django.utils import translation
 
 from shoumen.core.authz import NotAllowed
 from shoumen.core.models import AuditEvent
-from shoumen.gate import services
-from shoumen.gate.models import Checkpoint, CheckpointDevice
+from shoumen.gate.checkpoints import services
+from shoumen.gate.checkpoints.models import Checkpoint, CheckpointDevice
 from shoumen.geo.models import Place, PlaceKind
 from tests import factories
 from tests.factories import force_update

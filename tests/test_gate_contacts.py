@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from shoumen.core.authz import NotAllowed
 from shoumen.core.models import AuditEvent
-from shoumen.gate import contacts
-from shoumen.gate.contacts import contact_params, find_contacts, mark_scope, observe_contacts
-from shoumen.gate.models import Entry
-from shoumen.gate.traces import person_trace
+from shoumen.gate.entries.models import Entry
+from shoumen.gate.traces import contacts
+from shoumen.gate.traces.contacts import contact_params, find_contacts, mark_scope, observe_contacts
+from shoumen.gate.traces.services import person_trace
 from shoumen.people.models import Person, PersonStatus, StatusChange
 from shoumen.people.services import change_status
 from tests import factories
@@ -325,7 +325,7 @@ def test_trace_pairs_in_and_out_per_site_newest_first(sites):
 
 
 def test_cards_show_what_the_models_hold(sites):
-    from shoumen.gate import contact_cards
+    from shoumen.gate.traces import contact_cards
 
     grid_person = factories.person(sites.worker_a, sites.grid_a1, "网格人", phone="13912345678")
     change_status(grid_person, actor=sites.worker_a, status=PersonStatus.HOME_OBSERVATION,

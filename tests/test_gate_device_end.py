@@ -13,9 +13,11 @@ from django.test import Client
 from shoumen.accounts.models import RoleAssignment
 from shoumen.core import request_context
 from shoumen.core.models import AuditEvent
-from shoumen.gate import passes, services
-from shoumen.gate.fastlane import GateFastLane
-from shoumen.gate.models import CheckpointDevice, DeviceRevocation, Entry
+from shoumen.gate.checkpoints import services
+from shoumen.gate.checkpoints.models import CheckpointDevice, DeviceRevocation
+from shoumen.gate.entries.fastlane import GateFastLane
+from shoumen.gate.entries.models import Entry
+from shoumen.gate.passes import services as passes
 from tests import factories
 from tests.factories import force_update
 from tests.test_gate_fastlane import Recorder, call

@@ -13,9 +13,11 @@ from django.db import close_old_connections
 from django.test import Client
 
 from shoumen.core.models import AuditEvent
-from shoumen.gate import passes, services
-from shoumen.gate.fastlane import GateFastLane
-from shoumen.gate.models import Entry, FeverAlert
+from shoumen.gate.alerts.models import FeverAlert
+from shoumen.gate.checkpoints import services
+from shoumen.gate.entries.fastlane import GateFastLane
+from shoumen.gate.entries.models import Entry
+from shoumen.gate.passes import services as passes
 from tests import factories
 
 

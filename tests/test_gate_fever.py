@@ -10,8 +10,8 @@ from django.utils import translation
 
 from shoumen.core.authz import NotAllowed
 from shoumen.core.models import AuditEvent
-from shoumen.gate import services
-from shoumen.gate.models import FeverAlert, FeverFollowUp, FeverStage
+from shoumen.gate.alerts import services
+from shoumen.gate.alerts.models import FeverAlert, FeverFollowUp, FeverStage
 from tests.helpers_gate_manage import enter, gate_world
 
 REMEASURED, CLINIC, CLEARED = FeverStage.REMEASURED, FeverStage.SENT_TO_CLINIC, FeverStage.CLEARED

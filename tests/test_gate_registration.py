@@ -6,9 +6,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from shoumen.gate import passes
-from shoumen.gate.models import Checkpoint, Entry, FeverAlert, Refusal
-from shoumen.gate.registration import register, register_batch
+from shoumen.gate.alerts.models import FeverAlert
+from shoumen.gate.checkpoints.models import Checkpoint
+from shoumen.gate.entries.models import Entry, Refusal
+from shoumen.gate.entries.services import register, register_batch
+from shoumen.gate.passes import services as passes
 from shoumen.people.models import PersonStatus
 from shoumen.people.services import change_status
 from tests import factories
@@ -239,7 +241,7 @@ def test_offline_entry_is_judged_at_its_own_time(gate):
 
 
 def test_lookup_by_pass_number_phone_and_id_suffix(gate):
-    from shoumen.gate.registration import lookup
+    from shoumen.gate.entries.services import lookup
 
     phone_person = factories.person(gate.worker_a, gate.grid_a1, "赵六", phone="13800001111")
     assert lookup(gate.pass_.number, checkpoint=gate.gate_a) == [gate.resident]
@@ -250,7 +252,7 @@ def test_lookup_by_pass_number_phone_and_id_suffix(gate):
 
 
 def test_lookup_by_suffix_stays_in_the_checkpoint_community(gate):
-    from shoumen.gate.registration import lookup
+    from shoumen.gate.entries.services import lookup
 
     far = factories.checkpoint(gate.lixia_community, "丙社区东门")
     assert lookup(gate.resident.id_number_masked[-4:], checkpoint=far) == []
@@ -300,7 +302,7 @@ def test_a_direction_of_the_wrong_type_is_a_field_error(gate, direction):
 def test_the_admission_rule_is_the_same_on_every_path(gate, way, case, admitted):
     """passes.refusal_reason, the one-statement SQL (PostgreSQL, single) and the batch's
     holders agree, edges included (a pass expiring or revoked at the entry's very time)."""
-    from shoumen.gate.models import ResidentPass
+    from shoumen.gate.passes.models import ResidentPass
 
     at = timezone.now().replace(microsecond=0) - timedelta(minutes=10)
     direction = "in" if case == "confined_coming_in" else "out"

@@ -12,8 +12,12 @@ from django.utils import timezone, translation
 
 from shoumen.core.models import AuditEvent
 from shoumen.core.schedule import DEFAULT_SCHEDULE, Job, Scheduler, configured_jobs
-from shoumen.gate import keys, services, tasks
-from shoumen.gate.models import Entry, FeverAlert, Refusal, SigningKey
+from shoumen.gate import tasks
+from shoumen.gate.alerts.models import FeverAlert
+from shoumen.gate.entries import retention
+from shoumen.gate.entries.models import Entry, Refusal
+from shoumen.gate.passes import keys
+from shoumen.gate.passes.models import SigningKey
 from tests.helpers_gate_manage import enter, gate_world, old_entry
 
 DAY = timedelta(days=1)
@@ -35,7 +39,7 @@ def test_deletes_only_what_is_older_than_the_retention_period(gate):
     expired = [old_entry(gate, 28.01), old_entry(gate, 40)]
     kept = [old_entry(gate, 27.99), enter(gate).entry]
     refusals = [old_refusal(gate, 29), old_refusal(gate, 1)]
-    assert services.delete_expired_entries() == 2
+    assert retention.delete_expired_entries() == 2
     assert set(Entry.objects.values_list("pk", flat=True)) == {e.pk for e in kept}
     assert not Entry.objects.filter(pk__in=[e.pk for e in expired]).exists()
     assert list(Refusal.objects.values_list("pk", flat=True)) == [refusals[1].pk]
@@ -45,7 +49,7 @@ def test_follows_the_setting(gate, settings):
     settings.RETENTION_DAYS = 7
     old_entry(gate, 8)
     recent = old_entry(gate, 6)
-    assert services.delete_expired_entries() == 1
+    assert retention.delete_expired_entries() == 1
     assert list(Entry.objects.values_list("pk", flat=True)) == [recent.pk]
 
 
@@ -53,7 +57,7 @@ def test_keeps_fever_alerts_and_clears_their_entry(gate):
     out = enter(gate, "38.4")
     alert = FeverAlert.objects.get()
     Entry.objects.filter(pk=out.entry.pk).update(at=timezone.now() - 30 * DAY)
-    services.delete_expired_entries()
+    retention.delete_expired_entries()
     alert.refresh_from_db()
     assert alert.entry is None and not Entry.objects.exists()
     assert (alert.person, alert.temperature, alert.checkpoint) == (
@@ -63,8 +67,8 @@ def test_keeps_fever_alerts_and_clears_their_entry(gate):
 def test_is_idempotent_and_audited(gate):
     old_entry(gate, 30)
     kept = old_entry(gate, 2)
-    assert services.delete_expired_entries() == 1
-    assert services.delete_expired_entries() == 0
+    assert retention.delete_expired_entries() == 1
+    assert retention.delete_expired_entries() == 0
     assert list(Entry.objects.values_list("pk", flat=True)) == [kept.pk]
     notes = list(AuditEvent.objects.filter(note__startswith="retention").order_by("id")
                  .values_list("note", flat=True))
@@ -72,18 +76,18 @@ def test_is_idempotent_and_audited(gate):
 
 
 def test_large_backlog_goes_in_slices(gate, monkeypatch):
-    monkeypatch.setattr(services, "RETENTION_SLICE", 2)
+    monkeypatch.setattr(retention, "RETENTION_SLICE", 2)
     for days in (29, 30, 31, 32, 33):
         old_entry(gate, days)
     kept = old_entry(gate, 1)
-    assert services.delete_expired_entries() == 5
+    assert retention.delete_expired_entries() == 5
     assert list(Entry.objects.values_list("pk", flat=True)) == [kept.pk]
 
 
 def test_now_argument_moves_the_cutoff(gate):
     entry = old_entry(gate, 1)
-    assert services.delete_expired_entries(now=timezone.now() + 26 * DAY) == 0
-    assert services.delete_expired_entries(now=timezone.now() + 28 * DAY) == 1
+    assert retention.delete_expired_entries(now=timezone.now() + 26 * DAY) == 0
+    assert retention.delete_expired_entries(now=timezone.now() + 28 * DAY) == 1
     assert not Entry.objects.filter(pk=entry.pk).exists()
 
 

@@ -8,10 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from shoumen.gate import services
-from shoumen.gate.models import FeverAlert, FeverStage
-from shoumen.gate.passes import issue_pass, revoke_pass
-from shoumen.gate.registration import register
+from shoumen.gate.alerts import services
+from shoumen.gate.alerts.models import FeverAlert, FeverStage
+from shoumen.gate.entries.services import register
+from shoumen.gate.passes.services import issue_pass, revoke_pass
 from tests.helpers_gate_manage import enter, gate_world
 
 ALERTS = reverse("gate:alert-list")

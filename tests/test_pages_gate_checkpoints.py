@@ -4,10 +4,12 @@ Scoped: another community's checkpoint is a 404; people are masked."""
 import pytest
 from django.urls import reverse
 
-from shoumen.gate import services
-from shoumen.gate.models import Checkpoint, CheckpointDevice, FeverAlert
-from shoumen.gate.passes import issue_pass, revoke_pass
-from shoumen.gate.registration import register
+from shoumen.gate.alerts import services as alert_services
+from shoumen.gate.alerts.models import FeverAlert
+from shoumen.gate.checkpoints import services as checkpoint_services
+from shoumen.gate.checkpoints.models import Checkpoint, CheckpointDevice
+from shoumen.gate.entries.services import register
+from shoumen.gate.passes.services import issue_pass, revoke_pass
 from shoumen.geo.models import Place
 from tests import factories
 from tests.factories import force_update
@@ -105,7 +107,7 @@ def test_list_for_guard_and_forbidden_for_volunteer(gate, login):
 # --- detail --------------------------------------------------------------------------------
 
 def test_detail_for_manager(gate, login):
-    services.register_device(gate.gate_a, actor=gate.guard, name="前台手机")
+    checkpoint_services.register_device(gate.gate_a, actor=gate.guard, name="前台手机")
     enter(gate, "38.0")
     body = login(gate.worker_a).get(detail(gate.gate_a)).content.decode()
     assert "guard_a" in body and "前台手机" in body and 'data-action="revoke"' in body
@@ -116,7 +118,7 @@ def test_detail_for_manager(gate, login):
 
 
 def test_detail_for_guard_has_no_management(gate, login):
-    services.register_device(gate.gate_a, actor=gate.guard, name="前台手机")
+    checkpoint_services.register_device(gate.gate_a, actor=gate.guard, name="前台手机")
     body = login(gate.guard).get(detail(gate.gate_a)).content.decode()
     assert "前台手机" in body and 'data-action="revoke"' not in body
     assert 'data-action="guards"' not in body
@@ -236,23 +238,23 @@ def revoke_url(device):
 
 
 def test_revoke_device(gate, login):
-    device, token = services.register_device(gate.gate_a, actor=gate.guard, name="手机")
+    device, token = checkpoint_services.register_device(gate.gate_a, actor=gate.guard, name="手机")
     client = login(gate.worker_a)
     assert client.get(revoke_url(device)).status_code == 405
     r = client.post(revoke_url(device))
-    assert r.status_code == 302 and services.device_for_token(token) is None
+    assert r.status_code == 302 and checkpoint_services.device_for_token(token) is None
     assert "revoked" in client.get(detail(gate.gate_a)).content.decode()
 
 
 @pytest.mark.parametrize("who, code", [("guard", 403), ("worker_b", 404)])
 def test_revoke_device_permissions(gate, login, who, code):
-    device, token = services.register_device(gate.gate_a, actor=gate.guard, name="手机")
+    device, token = checkpoint_services.register_device(gate.gate_a, actor=gate.guard, name="手机")
     assert login(getattr(gate, who)).post(revoke_url(device)).status_code == code
-    assert services.device_for_token(token) == device
+    assert checkpoint_services.device_for_token(token) == device
 
 
 def test_device_of_another_checkpoint_is_404(gate, login):
-    device, _ = services.register_device(gate.gate_b, actor=gate.guard_b, name="手机")
+    device, _ = checkpoint_services.register_device(gate.gate_b, actor=gate.guard_b, name="手机")
     url = reverse("gate:device-revoke", kwargs={"pk": gate.gate_a.pk, "device_pk": device.pk})
     assert login(gate.worker_a).post(url).status_code == 404
     assert CheckpointDevice.objects.get(pk=device.pk).is_active
@@ -260,5 +262,5 @@ def test_device_of_another_checkpoint_is_404(gate, login):
 
 def test_fever_alert_count_only_counts_open(gate, login):
     enter(gate, "38.5")
-    services.follow_up(FeverAlert.objects.get(), actor=gate.worker_a, stage="cleared")
+    alert_services.follow_up(FeverAlert.objects.get(), actor=gate.worker_a, stage="cleared")
     assert login(gate.worker_a).get(HOME).context["open_alerts"] == 0

@@ -9,10 +9,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from shoumen.gate import cose, keys, passes
-from shoumen.gate.models import ResidentPass
+from shoumen.gate.passes import cose, keys
+from shoumen.gate.passes import services as passes
+from shoumen.gate.passes import views as pass_views
+from shoumen.gate.passes.models import ResidentPass
 from shoumen.gate.templatetags.pass_qr import qr_svg
-from shoumen.gate.views import passes as pass_views
 from shoumen.people.models import PersonKind
 from tests import factories
 from tests.factories import force_update
@@ -178,7 +179,7 @@ def test_list_is_scoped_and_filters_by_state_search_and_community(world, login, 
 def test_list_paginates(world, login, several, monkeypatch):
     from shoumen.core import views as core_views
 
-    monkeypatch.setattr(core_views.paginate, "__defaults__", (2,))  # 2 a page
+    monkeypatch.setitem(core_views.list_page.__kwdefaults__, "page_size", 2)  # 2 a page
     client = login(world.worker_a)
     first = numbers_in(client.get(reverse("gate:pass-list")).content.decode())
     second = numbers_in(client.get(reverse("gate:pass-list"), {"page": 2}).content.decode())

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from shoumen.gate.models import RefusalReason
+from shoumen.gate.entries.models import RefusalReason
 from tests import factories
 
 GATE_STATIC = Path(__file__).resolve().parents[1] / "src/shoumen/gate/static/gate"

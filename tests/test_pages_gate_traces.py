@@ -12,6 +12,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from shoumen.core.models import AuditEvent
+from shoumen.ledgers.models import ExportJob, JobStatus
 from shoumen.people.models import Person, PersonStatus, StatusChange
 from tests import factories
 from tests.helpers_gate_traces import add_entry, with_outbreak, with_sites
@@ -56,8 +57,7 @@ def test_trace_shows_every_checkpoint_by_day_with_fever_marked(outbreak, login):
 @pytest.mark.parametrize("who", ["worker_b", "volunteer", "grid_worker"])
 def test_pages_are_404_outside_the_trace_scope(outbreak, login, who):
     client = login(getattr(outbreak, who))
-    for name in ("person-trace", "person-contacts", "person-contacts-export",
-                 "person-contacts-observe"):
+    for name in ("person-trace", "person-contacts", "person-contacts-observe"):
         assert client.get(url(name, outbreak.case)).status_code == 404, name
     assert client.post(url("person-contacts-observe", outbreak.case)).status_code == 404
     assert not StatusChange.objects.filter(reason__contains="病例").exists()
@@ -145,12 +145,31 @@ def test_duty_officer_sees_contacts_but_no_observe_button(outbreak, login):
     assert not StatusChange.objects.filter(reason__contains="病例").exists()
 
 
-def test_export_holds_the_list_and_exposures_masked_and_is_audited(outbreak, login):
+def _export(client, export_url):
+    """Follow the page's export link: confirm, start the job, download the file."""
+    r = client.get(export_url)
+    assert r.status_code == 200, r.content
+    filters = re.search(r'name="filters" value="([^"]*)"', r.content.decode()).group(1)
+    r = client.post(export_url, {"filters": filters.replace("&amp;", "&")})
+    assert r.status_code == 302 and "/ledgers/exports/" in r["Location"], r.content
+    job = ExportJob.objects.get()
+    assert job.status == JobStatus.DONE, job.message
+    return client.get(reverse("ledgers:download", args=[job.pk]))
+
+
+def test_export_holds_the_list_and_exposures_masked_and_is_audited(outbreak, login, settings,
+                                                                   tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     w = outbreak
-    r = login(w.worker_a).get(url("person-contacts-export", w.case, "?window=30&days=7"))
+    client = login(w.worker_a)
+    html = client.get(url("person-contacts", w.case, "?window=30&days=7")).content.decode()
+    export_url = re.search(r'href="([^"]+)" data-action="export"', html).group(1)
+    export_url = export_url.replace("&amp;", "&")
+    assert f"case={w.case.pk}" in export_url and "window=30" in export_url
+    r = _export(client, export_url)
     assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxml")
-    assert 'filename="contacts-' in r["Content-Disposition"]
-    book = load_workbook(io.BytesIO(r.content), read_only=True)
+    assert 'filename="contacts_' in r["Content-Disposition"]
+    book = load_workbook(io.BytesIO(b"".join(r.streaming_content)), read_only=True)
     search, people, exposures = (list(ws.iter_rows(values_only=True)) for ws in book.worksheets)
     assert len(people) == 6 and len(exposures) == 6  # header + 5 contacts, one exposure each
     rows = {row[1]: row for row in people[1:]}
@@ -160,12 +179,28 @@ def test_export_holds_the_list_and_exposures_masked_and_is_audited(outbreak, log
     assert rows["乙社区人"][6].startswith("No")
     assert exposures[1][6] == "病例" and exposures[1][4] == "甲社区东门"
     event = AuditEvent.objects.get(action="export", object_id=str(w.case.pk))
-    assert event.actor == w.worker_a and "5 first degree" in event.note
+    assert event.actor == w.worker_a and f"case #{w.case.pk}" in event.note
+    assert "contacts: 5 rows" not in event.note and "window" not in event.note
 
 
-def test_bad_export_search_goes_back_to_the_form(outbreak, login):
-    r = login(outbreak.worker_a).get(url("person-contacts-export", outbreak.case, "?days=99"))
-    assert r.status_code == 302 and r["Location"].endswith("/contacts/?days=99")
+def test_bad_export_search_says_what_is_wrong_and_starts_nothing(outbreak, login):
+    client = login(outbreak.worker_a)
+    export = reverse("ledgers:export", args=["contacts"])
+    r = client.get(f"{export}?case={outbreak.case.pk}&days=99")
+    html = r.content.decode()
+    assert r.status_code == 200 and "data-form-errors" in html and "Period (days)" in html
+    assert f"/gate/people/{outbreak.case.pk}/contacts/?days=99" in html  # back to the search
+    r = client.post(export, {"filters": f"case={outbreak.case.pk}&days=99"})
+    assert r.status_code == 200 and ExportJob.objects.count() == 0
+
+
+@pytest.mark.parametrize("who,status", [("worker_b", 200), ("volunteer", 403)])
+def test_another_jurisdictions_case_cannot_be_exported(outbreak, login, who, status):
+    client = login(getattr(outbreak, who))
+    export = reverse("ledgers:export", args=["contacts"])
+    r = client.post(export, {"filters": f"case={outbreak.case.pk}"})
+    assert r.status_code == status and ExportJob.objects.count() == 0
+    assert status == 403 or "gate.trace scope" in r.content.decode()
     assert not AuditEvent.objects.filter(action="export").exists()
 
 
@@ -222,8 +257,8 @@ def test_the_time_between_an_entry_and_its_other_half(seconds, shown, chinese):
 
     from django.utils import translation
 
-    from shoumen.gate.models import Entry
-    from shoumen.gate.traces import TraceEntry
+    from shoumen.gate.entries.models import Entry
+    from shoumen.gate.traces.services import TraceEntry
 
     out = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
     item = TraceEntry(entry=Entry(at=out), partner=Entry(at=out + timedelta(seconds=seconds)))
@@ -237,8 +272,8 @@ def test_the_time_between_an_entry_and_its_other_half(seconds, shown, chinese):
 def test_the_graph_keeps_places_for_the_second_degree(outbreak, login):
     """More first-degree contacts than places: the most exposed are drawn with the people they
     link, instead of first-degree contacts only."""
-    from shoumen.gate.contacts import contact_params, find_contacts
-    from shoumen.gate.views.traces import _graph
+    from shoumen.gate.traces.contacts import contact_params, find_contacts
+    from shoumen.gate.traces.views import _graph
 
     w = outbreak
     at = timezone.now() - timedelta(days=1)

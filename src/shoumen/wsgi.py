@@ -7,8 +7,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shoumen.settings")
 application = get_wsgi_application()
 
 # The gate's hot path (a phone registering a scanned pass) skips the middleware stack; every
-# other request, and every unusual scan, goes to Django as usual. See gate/fastlane.py.
-from shoumen.gate.fastlane import GateFastLane  # noqa: E402
+# other request, and every unusual scan, goes to Django as usual. See gate/entries/fastlane.py.
+from shoumen.gate.entries.fastlane import GateFastLane  # noqa: E402
 
 application = GateFastLane(application)
 

@@ -24,7 +24,7 @@ def test_api_docs_and_admin_render_under_the_policy(page, world):
 
 
 def test_language_switch_and_confirm_work_without_inline_script(page, world):
-    from shoumen.gate import services
+    from shoumen.gate.checkpoints import services
 
     gate = checkpoint(world.community_a)
     services.register_device(gate, actor=world.worker_a, name="phone")

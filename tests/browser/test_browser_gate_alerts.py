@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from shoumen.gate.models import FeverAlert
+from shoumen.gate.alerts.models import FeverAlert
 from tests.browser.conftest import login
 from tests.factories import World
 from tests.helpers_gate_manage import enter, gate_world

@@ -14,15 +14,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from shoumen.gate import cose, keys, passes, services
-from shoumen.gate.models import (
-    CheckpointDevice,
-    DeviceRevocation,
-    Entry,
-    FeverAlert,
-    Refusal,
-    RefusalReason,
-)
+from shoumen.gate.alerts.models import FeverAlert
+from shoumen.gate.checkpoints import services
+from shoumen.gate.checkpoints.models import CheckpointDevice, DeviceRevocation
+from shoumen.gate.entries.models import Entry, Refusal, RefusalReason
+from shoumen.gate.passes import cose, keys
+from shoumen.gate.passes import services as passes
 from shoumen.people import fake
 from shoumen.people.models import PersonStatus
 from shoumen.people.services import change_status
@@ -328,7 +325,7 @@ def test_demo_guard_scans_a_demo_pass_and_it_is_in_the_residents_trace(page):
 
     from shoumen.accounts.models import User
     from shoumen.demo.world import DEMO_PASSWORD
-    from shoumen.gate.models import ResidentPass
+    from shoumen.gate.passes.models import ResidentPass
 
     call_command("demo-data", "--residents", "200", "--seed", "7", stdout=StringIO())
     checkpoint_ = User.objects.get(username="guard").guarded_checkpoints.order_by("pk").first()

@@ -47,3 +47,24 @@ def test_contacts_page_draws_the_graph_and_lists_the_contacts(page):
     page.click(f"[data-bs-target='#exposures-{world.normal_1.pk}']")
     exposures.wait_for(state="visible")
     assert "甲社区东门" in exposures.inner_text() and "病例" in exposures.inner_text()
+
+
+def test_the_contacts_export_is_a_ledger_job_with_a_download(page, settings, tmp_path):
+    """Export from the contacts page: the ledger's confirmation (rows, the search in words),
+    the job's progress, then the file; cancel would go back to the same search."""
+    settings.MEDIA_ROOT = tmp_path
+    world = with_outbreak(with_sites(World()))
+    login(page, "worker_a")
+    page.goto(page.base_url + f"/gate/people/{world.case.pk}/contacts/?window=30&days=7")
+    page.click("[data-action=export]")
+    page.wait_for_url("**/ledgers/export/contacts/**")
+    assert page.inner_text("[data-count]") == "5"
+    assert f"#{world.case.pk}" in page.inner_text("[data-filters]")
+    assert "window=30" in page.get_attribute("a.btn-link", "href")
+    page.click("[data-form=export] button[type=submit]")
+    page.wait_for_url("**/ledgers/exports/*/")
+    link = page.locator("#job-progress[data-status=done] a[href$='download.xlsx']")
+    link.wait_for()
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename.startswith("contacts_")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from django.templatetags.static import static
 
-from shoumen.gate import passes
-from shoumen.gate.models import ResidentPass
+from shoumen.gate.passes import services as passes
+from shoumen.gate.passes.models import ResidentPass
 from tests.browser.conftest import login
 from tests.factories import World, person
 

@@ -42,7 +42,7 @@ class Module:
 MODULES = [
     Module("people", _("People"), "people:list", "people.view"),
     Module("gate", _("Gate"), "gate:home", "gate.view",
-           badge="shoumen.gate.views.checkpoints.open_alert_count", badge_capability="gate.alerts",
+           badge="shoumen.gate.home.open_alert_count", badge_capability="gate.alerts",
            badge_label=_("open fever alerts")),
     Module("places", _("Jurisdictions & places"), "geo:node-list", "geo.view"),
     Module("enterprises", _("Enterprises"), "resumption:enterprise-list", "enterprises.view"),

@@ -8,14 +8,13 @@ import json
 import logging
 
 from django import forms
-from django.contrib.auth import get_user_model
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Q
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -26,7 +25,6 @@ from . import authz, outage
 from .filters import AuditEventFilter
 from .models import AuditEvent
 from .navigation import modules_for
-from .scoping import scope_for, subtree_q
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +118,70 @@ def through_service(form, service, *args, **kwargs):
         return None
 
 
+def list_page(request, filterset_class, queryset, template: str, partial: str, *,
+              page_size: int = PAGE_SIZE, adjust=None, each=None, export=None, context=None):
+    """The one list page of every app.
+
+    ``queryset`` (rows the user may see, from ``visible_to``) goes through the list's filter
+    set, read from the query string (its jurisdiction choices narrowed to the user's scope),
+    ``page_size`` rows a page; the whole page is rendered, or only the results ``partial`` when
+    htmx asks. ``adjust(form)`` tweaks the filter form, ``each(rows)`` prepares the rows shown;
+    ``export`` is ``(ledger kind, capability)``: an "export" link with the same filters for a
+    user who holds the capability; ``context`` adds to the template's context (a dict, or a
+    function of the filter set giving one). The template gets ``filter``, ``page_obj``,
+    ``export_url``, ``partial`` and ``filtered``.
+    """
+    filterset = filterset_class(request.GET or None, queryset=queryset, request=request)
+    form = style_form(filterset.form)
+    if adjust is not None:
+        adjust(form)
+    page = paginate(request, filterset.qs, page_size)
+    if each is not None:
+        each(page.object_list)
+    extra = context(filterset) if callable(context) else dict(context or {})
+    return list_response(request, template, partial, {
+        "filter": filterset, "page_obj": page, "export_url": _export_url(request, export),
+        **extra})
+
+
+def input_types(**types):
+    """A list's ``adjust``: the browser's own pickers for these fields (``date="date"``)."""
+
+    def adjust(form):
+        for name, input_type in types.items():
+            form.fields[name].widget.input_type = input_type
+
+    return adjust
+
+
+def _export_url(request, export) -> str | None:
+    if export is None:
+        return None
+    kind, capability = export
+    url = optional_url("ledgers:export", kind=kind) if authz.holds(request.user, capability) else None
+    filters = request.GET.copy()
+    filters.pop("page", None)
+    return f"{url}?{filters.urlencode()}" if url and filters else url
+
+
+def form_page(request, form, save, template: str, *, done, message, context=None):
+    """The one create or edit page of every app.
+
+    ``form`` is bound on POST. When it is valid, ``save(form)`` calls the service: a
+    ValidationError it raises lands on the form (by field) and the page shows again; a refusal
+    (``NotAllowed``) is answered 403 by the handler. Saved, ``message`` (text, or a function of
+    the saved object) is shown and the browser goes to ``done(saved)`` (a URL or a model with
+    ``get_absolute_url``, as ``redirect`` takes). ``context`` adds to the template's context,
+    which holds ``form``.
+    """
+    if request.method == "POST" and form.is_valid():
+        saved = through_service(form, save, form)
+        if saved is not None:
+            messages.success(request, message(saved) if callable(message) else message)
+            return redirect(done(saved))
+    return render(request, template, {"form": form, **(context or {})})
+
+
 def initial_jurisdiction(request) -> dict:
     """Form initial data from ``?node=<id>`` (the "add here" links on a node's page)."""
     node_id = request.GET.get("node", "")
@@ -168,21 +230,9 @@ def audit_list(request):
     user = request.user
     authz.authorize(user, AuditEvent, "audit.view", NO_AUDIT)
     events = AuditEvent.objects.visible_to(user).select_related("content_type", "jurisdiction")
-    filterset = AuditEventFilter(request.GET or None, queryset=events, request=request)
-    if not scope_for(user).is_global:  # actors who hold a role within the user's reach
-        within = Q()
-        for path in scope_for(user).paths("audit.view"):
-            within |= subtree_q(path, "role_assignments__node__")
-        filterset.filters["actor"].queryset = (get_user_model().objects.filter(within)
-                                               .distinct().order_by("username"))
-    else:
-        filterset.filters["actor"].queryset = filterset.filters["actor"].queryset.order_by("username")
-    form = style_form(filterset.form)
-    for name in ("since", "until"):
-        form.fields[name].widget.input_type = "datetime-local"
-    page = paginate(request, filterset.qs)
-    return list_response(request, "core/audit_list.html", "core/audit_results.html",
-                         {"filter": filterset, "page_obj": page})
+    return list_page(request, AuditEventFilter, events, "core/audit_list.html",
+                     "core/audit_results.html",
+                     adjust=input_types(since="datetime-local", until="datetime-local"))
 
 
 # Detail pages of audited objects, by "app_label.model".

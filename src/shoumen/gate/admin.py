@@ -10,17 +10,11 @@ from django.utils.translation import gettext_lazy as _
 
 from shoumen.core import authz
 
-from . import services
-from .models import (
-    Checkpoint,
-    CheckpointDevice,
-    Entry,
-    FeverAlert,
-    FeverFollowUp,
-    Refusal,
-    ResidentPass,
-    SigningKey,
-)
+from .alerts.models import FeverAlert, FeverFollowUp
+from .checkpoints import services
+from .checkpoints.models import Checkpoint, CheckpointDevice
+from .entries.models import Entry, Refusal
+from .passes.models import ResidentPass, SigningKey
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -7,4 +7,4 @@ class GateConfig(AppConfig):
     verbose_name = _("Gate")
 
     def ready(self):
-        from . import signals  # noqa: F401  (devices end with their guard's right)
+        from .checkpoints import signals  # noqa: F401  (devices end with their guard's right)

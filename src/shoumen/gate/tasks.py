@@ -12,8 +12,8 @@ from shoumen.core.request_context import acting_as
 @task()
 def delete_expired_entries() -> int:
     """Delete entries and refusals past ``settings.RETENTION_DAYS``; returns how many entries
-    went (see :func:`shoumen.gate.services.delete_expired_entries`)."""
-    from .services import delete_expired_entries as delete
+    went (see :func:`shoumen.gate.entries.retention.delete_expired_entries`)."""
+    from .entries.retention import delete_expired_entries as delete
 
     with acting_as(None):  # the audit row names "system"
         return delete()
@@ -23,7 +23,7 @@ def delete_expired_entries() -> int:
 def rotate_pass_keys() -> str | None:
     """Replace the pass-signing key once it is ``settings.PASS_KEY_ROTATION_DAYS`` old;
     returns the new key's id, or None when the current key is not due yet."""
-    from .keys import rotate_if_due
+    from .passes.keys import rotate_if_due
 
     key = rotate_if_due()
     return key.kid if key is not None else None
@@ -32,9 +32,10 @@ def rotate_pass_keys() -> str | None:
 @task()
 def retire_unguarded_devices() -> int:
     """Revoke every device whose guard may no longer register at its checkpoint, for changes
-    the signal handlers could not see (see :func:`shoumen.gate.services.retire_unguarded_devices`);
-    returns how many were revoked."""
-    from .services import retire_unguarded_devices as retire
+    the signal handlers could not see (see
+    :func:`shoumen.gate.checkpoints.services.retire_unguarded_devices`); returns how many were
+    revoked."""
+    from .checkpoints.services import retire_unguarded_devices as retire
 
     with acting_as(None):  # the audit rows name "system"
         return len(retire())

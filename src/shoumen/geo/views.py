@@ -5,16 +5,16 @@ outside the user's subtree is a 404. Creating or editing a place needs ``geo.edi
 place's jurisdiction; a visible place without it is a 403 that says so.
 """
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from shoumen.core import authz
 from shoumen.core.scoping import scope_for
-from shoumen.core.views import initial_jurisdiction, list_response, paginate, style_form, through_service
+from shoumen.core.views import form_page, initial_jurisdiction, list_page
 from shoumen.geo import services
 
 from .filters import NodeFilter, PlaceFilter
@@ -55,16 +55,15 @@ def node_list(request):
     user = request.user
     _may_see_places(user)
     nodes = _with_counts(Node.objects.visible_to(user)).order_by("path")
-    filterset = NodeFilter(request.GET or None, queryset=nodes, request=request)
-    filterset.filters["parent"].queryset = Node.objects.visible_to(user).order_by("path")
-    style_form(filterset.form).fields["q"].help_text = _("Name or code")
-    page = paginate(request, filterset.qs, NODE_PAGE_SIZE)
     top = _top_depth(user)
-    for node in page.object_list:
-        node.indent = max(node.depth - top, 0)
-    can_edit = authz.holds(user, "geo.edit")
-    return list_response(request, "geo/node_list.html", "geo/_node_table.html",
-                         {"filter": filterset, "page_obj": page, "can_edit": can_edit})
+
+    def indent(rows):
+        for node in rows:
+            node.indent = max(node.depth - top, 0)
+
+    return list_page(request, NodeFilter, nodes, "geo/node_list.html", "geo/_node_table.html",
+                     page_size=NODE_PAGE_SIZE, each=indent,
+                     context={"can_edit": authz.holds(user, "geo.edit")})
 
 
 @login_required
@@ -94,13 +93,8 @@ def place_list(request):
     user = request.user
     _may_see_places(user)
     places = Place.objects.visible_to(user).select_related("jurisdiction", "building")
-    filterset = PlaceFilter(request.GET or None, queryset=places, request=request)
-    filterset.filters["node"].queryset = Node.objects.visible_to(user).order_by("path")
-    style_form(filterset.form).fields["q"].help_text = _("Name, address or property company")
-    page = paginate(request, filterset.qs)
-    can_create = authz.may_create(user, "geo.edit")
-    return list_response(request, "geo/place_list.html", "geo/_place_table.html",
-                         {"filter": filterset, "page_obj": page, "can_create": can_create})
+    return list_page(request, PlaceFilter, places, "geo/place_list.html", "geo/_place_table.html",
+                     context={"can_create": authz.may_create(user, "geo.edit")})
 
 
 @login_required
@@ -123,12 +117,14 @@ def place_create(request):
                                  "administrator."))
     initial = initial_jurisdiction(request)
     form = PlaceForm(request.POST or None, user=user, initial=initial)
-    if request.method == "POST" and form.is_valid() and (
-            place := through_service(form, services.save_place, None, form.cleaned_data,
-                                     actor=user)):
-        messages.success(request, _("%(name)s has been added.") % {"name": place.name})
-        return redirect("geo:place-detail", pk=place.pk)
-    return render(request, "geo/place_form.html", {"form": form, "place": None})
+    return form_page(request, form, lambda form: services.save_place(None, form.cleaned_data,
+                                                                     actor=user),
+                     "geo/place_form.html", done=_place_page, context={"place": None},
+                     message=lambda place: _("%(name)s has been added.") % {"name": place.name})
+
+
+def _place_page(place) -> str:
+    return reverse("geo:place-detail", kwargs={"pk": place.pk})
 
 
 @login_required
@@ -137,10 +133,8 @@ def place_edit(request, pk: int):
     place = get_object_or_404(Place.objects.visible_to(user), pk=pk)
     authz.authorize(user, place, "geo.edit", _("You may look at this place but not change it."))
     form = PlaceForm(request.POST or None, user=user, instance=place)
-    if request.method == "POST" and form.is_valid() and (
-            saved := through_service(form, services.save_place, place, form.cleaned_data,
-                                     actor=user)):
-        place = saved
-        messages.success(request, _("Changes to %(name)s have been saved.") % {"name": place.name})
-        return redirect("geo:place-detail", pk=place.pk)
-    return render(request, "geo/place_form.html", {"form": form, "place": place})
+    return form_page(request, form, lambda form: services.save_place(place, form.cleaned_data,
+                                                                     actor=user),
+                     "geo/place_form.html", done=_place_page, context={"place": place},
+                     message=lambda saved: _("Changes to %(name)s have been saved.")
+                     % {"name": saved.name})

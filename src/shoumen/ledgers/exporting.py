@@ -52,28 +52,32 @@ def _run_export(job: ExportJob) -> None:
     user = job.created_by
     if user is None or not exportable(user, exporter):
         raise authz.NotAllowed(_("you may no longer export this list."))
-    queryset = exporter.queryset(user, filters_from(job.filters))
-    total = queryset.count()
+    params = filters_from(job.filters)
+    sheets = exporter.sheets(user, params)
+    total = sum(sheet.total for sheet in sheets)
     jobs.update(job, total_rows=total, processed_rows=0)
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(str(exporter.label)[:31])
-    for index, column in enumerate(exporter.columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.freeze_panes = "A2"
-    sheet.append(header_cells(sheet, [c.header() for c in exporter.columns]))
     count = 0
-    for values in exporter.rows(queryset):
-        sheet.append(text_cells(sheet, values))
-        count += 1
-        if count % jobs.PROGRESS_EVERY == 0:
-            jobs.update(job, processed_rows=count, total_rows=max(total, count))
+    for sheet in sheets:
+        ws = workbook.create_sheet(sheet.title[:31])
+        for index, width in enumerate(sheet.widths, start=1):
+            ws.column_dimensions[get_column_letter(index)].width = width
+        ws.freeze_panes = "A2"
+        ws.append(header_cells(ws, sheet.headers))
+        for values in sheet.rows:
+            ws.append(text_cells(ws, values))
+            count += 1
+            if count % jobs.PROGRESS_EVERY == 0:
+                jobs.update(job, processed_rows=count, total_rows=max(total, count))
     with tempfile.TemporaryFile() as handle:
         workbook.save(handle)
         handle.seek(0)
         job.result.save(f"{uuid.uuid4().hex}.xlsx", File(handle), save=False)
     jobs.update(job, result=job.result.name)
-    audit.record(AuditAction.EXPORT, job, jurisdiction=job.jurisdiction,
+    subject = exporter.audit_subject(user, params)
+    audit.record(AuditAction.EXPORT, subject or job,
+                 jurisdiction=None if subject else job.jurisdiction,
                  note=f"{job.kind}: {count} rows; filters: {job.filters_text or '-'}; job {job.pk}")
     jobs.finish(job, JobStatus.DONE, _("Exported %(n)d rows.") % {"n": count},
-            processed_rows=count, total_rows=count)
+                processed_rows=count, total_rows=count)

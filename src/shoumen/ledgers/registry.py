@@ -22,6 +22,8 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import get_language
 
+from shoumen.core.views import optional_url
+
 
 def normalize_header(text: Any) -> str:
     """Header text reduced for matching: case, spaces, ``*`` marks and (notes) ignored.
@@ -128,9 +130,23 @@ class Importer:
         return []
 
 
+@dataclass
+class Sheet:
+    """One worksheet of an export: its title, column headers and widths, the rows (lists of
+    values; aware datetimes are written in local time) and, for the progress bar, how many."""
+
+    title: str
+    headers: list[str]
+    widths: list[int]
+    rows: Iterable[list[Any]]
+    total: int = 0
+
+
 class Exporter:
-    """Base for an app's exporter. Subclasses set the class attributes and implement
-    :meth:`queryset` and :meth:`row`."""
+    """Base for an app's exporter. A list's export sets the class attributes and implements
+    :meth:`queryset` and :meth:`row`: one sheet of its filtered rows. An export of another
+    shape (a search with several sheets) overrides :meth:`validate`, :meth:`count` and
+    :meth:`sheets` instead."""
 
     kind: str = ""
     label: str | Promise = ""
@@ -149,6 +165,29 @@ class Exporter:
     def rows(self, queryset) -> Iterator[list[Any]]:
         for obj in queryset.iterator(chunk_size=self.chunk_size):
             yield self.row(obj)
+
+    def validate(self, user, params) -> None:
+        """Raise ValidationError if ``params`` are not valid (before a job is queued)."""
+        self.queryset(user, params)
+
+    def count(self, user, params) -> int:
+        """How many rows the export will hold (shown before it starts)."""
+        return self.queryset(user, params).count()
+
+    def sheets(self, user, params) -> list[Sheet]:
+        """The workbook's sheets, written in this order."""
+        queryset = self.queryset(user, params)
+        return [Sheet(str(self.label)[:31], [c.header() for c in self.columns],
+                      [c.width for c in self.columns], self.rows(queryset), queryset.count())]
+
+    def audit_subject(self, user, params):
+        """The record the export's audit row is about (None: the export job itself)."""
+        return None
+
+    def back_url(self, params) -> str | None:
+        """The page the export was asked from, with its filters (the confirmation's "cancel")."""
+        url = optional_url(f"{self.kind}:list")
+        return f"{url}?{params.urlencode()}" if url and params else url
 
     def describe_filters(self, params) -> str:
         """The filters in words, for the confirmation page and the audit note."""

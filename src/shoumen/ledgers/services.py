@@ -83,7 +83,7 @@ def start_export(*, actor, kind: str, params) -> ExportJob:
                                % {"kind": kind}}) from None
     authz.authorize(actor, ExportJob, exporter.capability)
     params = filters_from(params)
-    exporter.queryset(actor, params)  # validates the filters
+    exporter.validate(actor, params)
     filters = {k: v for k, v in params.lists() if k not in {"page", "csrfmiddlewaretoken"}}
     job = ExportJob.objects.create(
         kind=kind, filters=filters, created_by=actor,

@@ -140,12 +140,10 @@ def export_start(request, kind):
     count = None
     if not errors:
         try:
-            count = exporter.queryset(user, params).count()
+            count = exporter.count(user, params)
         except ValidationError as exc:
             errors = exc.messages
-    list_url = optional_url(f"{kind}:list")
-    if list_url and params:
-        list_url = f"{list_url}?{params.urlencode()}"
+    list_url = exporter.back_url(params)
     return render(request, "ledgers/export_confirm.html", {
         "exporter": exporter, "kind": kind, "count": count, "errors": errors,
         "filters": params.urlencode(), "filters_text": exporter.describe_filters(params),

@@ -7,14 +7,18 @@ openpyxl opens them; :func:`long_cell` is the check on the rows as they stream.
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from shoumen.core.uploads import EXCEL_MAX_CELL_CHARS, not_xlsx_message
 
 __all__ = ["header_cells", "long_cell", "not_xlsx_message", "save_to_bytes", "text_cells"]
+
+TIME_FORMAT = "yyyy-mm-dd hh:mm"
 
 
 def long_cell(values: tuple) -> int | None:
@@ -27,7 +31,8 @@ def long_cell(values: tuple) -> int | None:
 
 
 def text_cells(ws, values: list[Any]) -> list[Any]:
-    """Row values for a write-only sheet, with any string starting with "=" kept as text.
+    """Row values for a write-only sheet, with any string starting with "=" kept as text and
+    aware datetimes in local time.
 
     openpyxl stores such strings as formulas; a name or address typed as "=HYPERLINK(...)"
     must never become a live formula in a ledger someone else opens.
@@ -37,6 +42,11 @@ def text_cells(ws, values: list[Any]) -> list[Any]:
         if isinstance(value, str) and value.startswith("="):
             cell = WriteOnlyCell(ws, value=value)
             cell.data_type = "s"
+            out.append(cell)
+        elif isinstance(value, datetime) and value.tzinfo is not None:
+            # Excel has no time zones: the local time, as the user reads it.
+            cell = WriteOnlyCell(ws, value=timezone.localtime(value).replace(tzinfo=None))
+            cell.number_format = TIME_FORMAT
             out.append(cell)
         else:
             out.append(value)

@@ -5,24 +5,17 @@ user's jurisdictions is a 404. A person the user can see but lacks the capabilit
 volunteer editing, say) is a 403 that says so. State changes go through :mod:`.services`.
 """
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from shoumen.core import authz
 from shoumen.core.models import AuditEvent
-from shoumen.core.views import (
-    checkbox_dropdown,
-    list_response,
-    optional_url,
-    paginate,
-    style_form,
-    through_service,
-)
+from shoumen.core.views import checkbox_dropdown, form_page, list_page, optional_url
 
 from . import services
 from .filters import PersonFilter
@@ -48,22 +41,12 @@ def person_list(request):
     authz.authorize(user, Person, "people.view", _(
         "Your role does not include the people registry. Ask your administrator if you need it."))
     people = _visible(request).select_related("jurisdiction__parent").prefetch_related("tags")
-    filterset = PersonFilter(request.GET or None, queryset=people, request=request)
-    form = style_form(filterset.form)
-    checkbox_dropdown(form, "status")
-    page = paginate(request, filterset.qs)
-
-    querystring = request.GET.copy()
-    querystring.pop("page", None)
-    export_url = optional_url("ledgers:export", kind="people") if authz.holds(user, "people.export") else None
-    if export_url and querystring:
-        export_url = f"{export_url}?{querystring.urlencode()}"
     import_url = optional_url("ledgers:import", kind="people") if authz.holds(user, "people.import") else None
-    can_create = authz.may_create(user, "people.edit") and editable_nodes(user).exists()
-    return list_response(request, "people/person_list.html", "people/_person_table.html", {
-        "filter": filterset, "page_obj": page, "export_url": export_url,
-        "import_url": import_url, "can_create": can_create,
-    })
+    return list_page(
+        request, PersonFilter, people, "people/person_list.html", "people/_person_table.html",
+        adjust=lambda form: checkbox_dropdown(form, "status"), export=("people", "people.export"),
+        context={"import_url": import_url,
+                 "can_create": authz.may_create(user, "people.edit") and editable_nodes(user).exists()})
 
 
 def _detail_context(request, person: Person) -> dict:
@@ -119,12 +102,14 @@ def person_create(request):
         raise authz.NotAllowed(_("You may not register people. Ask a community worker or your "
                                  "administrator."))
     form = PersonForm(request.POST or None, user=user)
-    if request.method == "POST" and form.is_valid() and (
-            person := through_service(form, services.create_person, actor=user,
-                                      **form.service_kwargs())):
-        messages.success(request, _("%(name)s has been registered.") % {"name": person.name})
-        return redirect("people:detail", pk=person.pk)
-    return render(request, "people/person_form.html", {"form": form, "person": None})
+    return form_page(
+        request, form, lambda form: services.create_person(actor=user, **form.service_kwargs()),
+        "people/person_form.html", done=_person_page, context={"person": None},
+        message=lambda person: _("%(name)s has been registered.") % {"name": person.name})
+
+
+def _person_page(person) -> str:
+    return reverse("people:detail", kwargs={"pk": person.pk})
 
 
 @login_required
@@ -134,12 +119,11 @@ def person_edit(request, pk: int):
     authz.authorize(user, person, "people.edit",
                     _("You may look at this person but not change their details."))
     form = PersonForm(request.POST or None, user=user, person=person)
-    if request.method == "POST" and form.is_valid() and through_service(
-            form, services.update_person, person, actor=user, **form.service_kwargs()):
-        messages.success(request, _("Changes to %(name)s have been saved.")
-                         % {"name": form.cleaned_data["name"]})
-        return redirect("people:detail", pk=person.pk)
-    return render(request, "people/person_form.html", {"form": form, "person": person})
+    return form_page(
+        request, form,
+        lambda form: services.update_person(person, actor=user, **form.service_kwargs()),
+        "people/person_form.html", done=_person_page, context={"person": person},
+        message=lambda saved: _("Changes to %(name)s have been saved.") % {"name": saved.name})
 
 
 @login_required
@@ -149,11 +133,11 @@ def person_status(request, pk: int):
     authz.authorize(user, person, "people.status",
                     _("You may look at this person but not change their status."))
     form = StatusForm(request.POST or None, person=person)  # offers only the next steps
-    if request.method == "POST" and form.is_valid() and (
-            change := through_service(form, services.change_status, person, actor=user,
-                                      status=form.cleaned_data["status"],
-                                      reason=form.cleaned_data["reason"])):
-        messages.success(request, _("Status changed to %(status)s.")
-                         % {"status": change.get_to_status_display()})
-        return redirect("people:detail", pk=person.pk)
-    return render(request, "people/person_status.html", {"form": form, "person": person})
+    return form_page(
+        request, form,
+        lambda form: services.change_status(person, actor=user, status=form.cleaned_data["status"],
+                                            reason=form.cleaned_data["reason"]),
+        "people/person_status.html", done=lambda change: _person_page(person),
+        context={"person": person},
+        message=lambda change: _("Status changed to %(status)s.")
+        % {"status": change.get_to_status_display()})

@@ -2,20 +2,19 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from shoumen.core.scoping import subtree_q
-from shoumen.core.widgets import FastSelect
-from shoumen.geo.models import Node
+from shoumen.geo.filters import ScopedNodeChoices, jurisdiction_filter
+from shoumen.geo.models import Place, PlaceKind
 
 from .models import Enterprise, EnterpriseStatus
 
 
-class EnterpriseFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="search")
+class EnterpriseFilter(ScopedNodeChoices, django_filters.FilterSet):
+    node_capability = "enterprises.view"
+
+    q = django_filters.CharFilter(label=_("Search"), method="search",
+                                  help_text=_("Name or credit code"))
     status = django_filters.ChoiceFilter(label=_("Status"), choices=EnterpriseStatus.choices)
-    node = django_filters.ModelChoiceFilter(label=_("Jurisdiction"), method="in_subtree",
-                                            widget=FastSelect,
-                                            field_name="jurisdiction",
-                                            queryset=Node.objects.all())
+    node = jurisdiction_filter()
     ordering = django_filters.OrderingFilter(label=_("Sort by"),
                                              fields=(("name", "name"), ("status", "status")))
 
@@ -23,8 +22,12 @@ class EnterpriseFilter(django_filters.FilterSet):
         model = Enterprise
         fields = ["q", "status", "node", "building"]
 
+    def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
+        super().__init__(data, queryset, request=request, **kwargs)
+        user = getattr(request, "user", None)
+        if user is not None:
+            self.filters["building"].queryset = (Place.objects.visible_to(user, "geo.view")
+                                                 .filter(kind=PlaceKind.BUILDING).order_by("name"))
+
     def search(self, queryset, name, value):
         return queryset.filter(Q(name__icontains=value) | Q(credit_code__startswith=value.upper()))
-
-    def in_subtree(self, queryset, name, node):
-        return queryset.filter(subtree_q(node.path, "jurisdiction__"))

@@ -6,14 +6,14 @@ other enterprise is a 404. Creating needs ``enterprises.edit`` at a jurisdiction
 it for that enterprise (a liaison's own counts).
 """
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from shoumen.core import authz
-from shoumen.core.views import initial_jurisdiction, list_response, paginate, style_form, through_service
-from shoumen.geo.models import Node, Place, PlaceKind
+from shoumen.core.views import form_page, initial_jurisdiction, list_page
+from shoumen.geo.models import Place
 from shoumen.resumption import services
 
 from .filters import EnterpriseFilter
@@ -27,16 +27,9 @@ def enterprise_list(request):
     authz.authorize(user, Enterprise, "enterprises.view", _(
         "Your role does not include enterprises. Ask your administrator if you need it."))
     enterprises = Enterprise.objects.visible_to(user).select_related("jurisdiction", "building")
-    filterset = EnterpriseFilter(request.GET or None, queryset=enterprises, request=request)
-    filterset.filters["node"].queryset = Node.objects.visible_to(user, "enterprises.view").order_by("path")
-    filterset.filters["building"].queryset = (Place.objects.visible_to(user, "geo.view")
-                                              .filter(kind=PlaceKind.BUILDING).order_by("name"))
-    style_form(filterset.form).fields["q"].help_text = _("Name or credit code")
-    page = paginate(request, filterset.qs)
-    can_create = authz.may_create(user, "enterprises.edit")
-    return list_response(request, "resumption/enterprise_list.html",
-                         "resumption/_enterprise_table.html",
-                         {"filter": filterset, "page_obj": page, "can_create": can_create})
+    return list_page(request, EnterpriseFilter, enterprises, "resumption/enterprise_list.html",
+                     "resumption/_enterprise_table.html",
+                     context={"can_create": authz.may_create(user, "enterprises.edit")})
 
 
 @login_required
@@ -60,12 +53,14 @@ def enterprise_create(request):
                                  "resumption task force."))
     initial = initial_jurisdiction(request)
     form = EnterpriseForm(request.POST or None, user=user, staff=True, initial=initial)
-    if request.method == "POST" and form.is_valid() and (
-            enterprise := through_service(form, services.save_enterprise, None,
-                                          form.cleaned_data, actor=user)):
-        messages.success(request, _("%(name)s has been registered.") % {"name": enterprise.name})
-        return redirect("resumption:enterprise-detail", pk=enterprise.pk)
-    return render(request, "resumption/enterprise_form.html", {"form": form, "enterprise": None})
+    return form_page(
+        request, form, lambda form: services.save_enterprise(None, form.cleaned_data, actor=user),
+        "resumption/enterprise_form.html", done=_enterprise_page, context={"enterprise": None},
+        message=lambda saved: _("%(name)s has been registered.") % {"name": saved.name})
+
+
+def _enterprise_page(enterprise) -> str:
+    return reverse("resumption:enterprise-detail", kwargs={"pk": enterprise.pk})
 
 
 @login_required
@@ -77,13 +72,11 @@ def enterprise_edit(request, pk: int):
     form = EnterpriseForm(request.POST or None, user=user,
                           staff=services.is_staff_for(user, enterprise),
                           instance=enterprise)
-    if request.method == "POST" and form.is_valid() and (
-            saved := through_service(form, services.save_enterprise, enterprise,
-                                     form.cleaned_data, actor=user)):
-        enterprise = saved
-        messages.success(request, _("Changes to %(name)s have been saved.") % {"name": enterprise.name})
-        return redirect("resumption:enterprise-detail", pk=enterprise.pk)
-    return render(request, "resumption/enterprise_form.html", {"form": form, "enterprise": enterprise})
+    return form_page(
+        request, form,
+        lambda form: services.save_enterprise(enterprise, form.cleaned_data, actor=user),
+        "resumption/enterprise_form.html", done=_enterprise_page, context={"enterprise": enterprise},
+        message=lambda saved: _("Changes to %(name)s have been saved.") % {"name": saved.name})
 
 
 @login_required

@@ -25,9 +25,10 @@ from django.utils import timezone
 from shoumen.core import bulk
 from shoumen.core.benchmarks import Result
 from shoumen.core.uuids import uuid7
-from shoumen.gate.models import ENTRY_ROW_FIELDS, Entry, ResidentPass
-from shoumen.gate.passes import qr_digest
 
+from ..entries.models import ENTRY_ROW_FIELDS, Entry
+from ..passes.models import ResidentPass
+from ..passes.services import qr_digest
 from .server import (
     BenchDevice,
     CpuMeter,

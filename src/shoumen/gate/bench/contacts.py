@@ -1,10 +1,10 @@
 """Close contacts, first and second degree, for cases with 20 entries, against the same SQL.
 
-The figure: :func:`shoumen.gate.contacts.find_contacts` (the service the contacts page, API and
+The figure: :func:`shoumen.gate.traces.contacts.find_contacts` (the service the contacts page, API and
 export call: the one SQL statement, grouping by person, loading names and checkpoints) for
 several cases that each have exactly 20 entries in the 14 days, p50/p95 over repetitions;
 beside it the API endpoint through Django's full request stack (its first page: 50 contacts
-with their exposures). The ceiling: the statement :func:`~shoumen.gate.contacts.contacts_sql`
+with their exposures). The ceiling: the statement :func:`~shoumen.gate.traces.contacts.contacts_sql`
 returns, executed with a cursor and fetched.
 The period ends at the newest entry, so the result does not depend on when the benchmark runs.
 Like a web worker, the process has loaded everything and frozen it out of the garbage
@@ -21,9 +21,10 @@ from django.db.models import Count, Max
 from django.test import Client
 
 from shoumen.core.benchmarks import Result, median, ms, percentile, timed
-from shoumen.gate.contacts import contact_params, contacts_sql, find_contacts
-from shoumen.gate.models import Entry
 from shoumen.people.models import Person
+
+from ..entries.models import Entry
+from ..traces.contacts import contact_params, contacts_sql, find_contacts
 
 TARGET_SECONDS = 0.100
 CASE_ENTRIES = 20

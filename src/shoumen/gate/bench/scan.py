@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shoumen.core.benchmarks import Result
-from shoumen.gate.models import Entry
 
+from ..entries.models import Entry
 from .server import (
     BenchDevice,
     CpuMeter,

@@ -186,7 +186,7 @@ def _admin():
 
 def bench_gate():
     """Where runs register: a gate of 泺文路社区 (the demo guard's), else any checkpoint."""
-    from shoumen.gate.models import Checkpoint
+    from ..checkpoints.models import Checkpoint
 
     checkpoint = (Checkpoint.objects.filter(active=True, place__building=None,
                                             place__jurisdiction__code="370103001001")
@@ -200,7 +200,8 @@ def bench_gate():
 def register_bench_device(checkpoint=None) -> BenchDevice:
     """Register a phone for the run through the gate services (as the admin)."""
     from shoumen.core import request_context
-    from shoumen.gate import services
+
+    from ..checkpoints import services
 
     admin = _admin()
     checkpoint = checkpoint or bench_gate()
@@ -212,8 +213,9 @@ def register_bench_device(checkpoint=None) -> BenchDevice:
 def pass_texts(count: int) -> list[str]:
     """QR texts of ``count`` live, in-date passes of people free to move (spread over the
     table: every k-th pass)."""
-    from shoumen.gate.models import ResidentPass
     from shoumen.people.models import CONFINED_STATUSES
+
+    from ..passes.models import ResidentPass
 
     live = (ResidentPass.objects.filter(revoked_at=None, valid_until__gt=timezone.now())
             .exclude(person__status__in=CONFINED_STATUSES))
@@ -229,7 +231,7 @@ def pass_texts(count: int) -> list[str]:
 def entries_of(bench: BenchDevice):
     """The entries a run's device stored (the checkpoint's (checkpoint, at) index, then the
     device). Runs may back-date entries by up to a day (offline batches)."""
-    from shoumen.gate.models import Entry
+    from ..entries.models import Entry
 
     return Entry.objects.filter(checkpoint_id=bench.checkpoint_id, device=bench.device,
                                 at__gte=bench.started - _BACKDATE)
@@ -244,8 +246,9 @@ def clean_up(bench: BenchDevice, *, extra_devices: tuple[int, ...] = ()) -> int:
     VACUUM the entry table. One DELETE through the (checkpoint, at) index, not the ORM's
     row-by-row collector. Returns the rows deleted."""
     from shoumen.core import request_context
-    from shoumen.gate import services
-    from shoumen.gate.models import Entry
+
+    from ..checkpoints import services
+    from ..entries.models import Entry
 
     admin = _admin()
     table = connection.ops.quote_name(Entry._meta.db_table)

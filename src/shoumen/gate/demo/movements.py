@@ -29,7 +29,8 @@ from decimal import Decimal
 from statistics import NormalDist
 
 from shoumen.core.uuids import uuid7
-from shoumen.gate.models import ENTRY_ROW_FIELDS
+
+from ..entries.models import ENTRY_ROW_FIELDS
 
 # Positions of some entry columns in the rows (see ENTRY_ROW_FIELDS).
 AT, CHECKPOINT, SITE, PERSON, FEVER = (ENTRY_ROW_FIELDS.index(n) for n in

@@ -8,7 +8,7 @@ part, and :func:`seed_gate` skips each part whose rows are already there.
 
 Bulk rows go in with :mod:`shoumen.core.bulk` (COPY on PostgreSQL, where a city-scale load
 drops the table's indexes and constraints and rebuilds them at the end). Passes are issued
-through :func:`shoumen.gate.passes.issue_passes` at demo scale; a city's million passes are
+through :func:`shoumen.gate.passes.services.issue_passes` at demo scale; a city's million passes are
 signed in worker processes and streamed to COPY, and carry one summary audit event instead
 of a million audit rows, like the generated residents. Entries come from the pure model in
 :mod:`.movements`.
@@ -32,8 +32,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shoumen.core import bulk
-from shoumen.gate.models import ENTRY_ROW_FIELDS
 
+from ..entries.models import ENTRY_ROW_FIELDS
 from . import movements
 from .movements import FEVER, PERSON, Checkpoints, Walker
 
@@ -73,8 +73,9 @@ class GateReport:
 def ensure_checkpoint_rows() -> int:
     """A :class:`~shoumen.gate.models.Checkpoint` row for every place of kind checkpoint that
     has none (places written in bulk skip the post_save signal that makes it)."""
-    from shoumen.gate.models import Checkpoint
     from shoumen.geo.models import Place, PlaceKind
+
+    from ..checkpoints.models import Checkpoint
 
     missing = list(Place.objects.filter(kind=PlaceKind.CHECKPOINT, checkpoint__isnull=True)
                    .order_by("pk").values_list("pk", flat=True))
@@ -156,8 +157,9 @@ def assign_guards(actor) -> list[str]:
     """The demo guard guards 泺文路社区's gates (through the gate services, so audited).
     Idempotent."""
     from shoumen.accounts.models import User
-    from shoumen.gate import services
-    from shoumen.gate.models import Checkpoint
+
+    from ..checkpoints import services
+    from ..checkpoints.models import Checkpoint
 
     lines = []
     guard = User.objects.filter(username="guard").first()
@@ -175,8 +177,9 @@ def assign_guards(actor) -> list[str]:
 
 def issue_demo_passes(actor) -> int:
     """Every resident (not visitors) gets a pass, through the passes service."""
-    from shoumen.gate.passes import issue_passes
     from shoumen.people.models import Person
+
+    from ..passes.services import issue_passes
 
     return issue_passes(Person.objects.all(), actor=actor).issued
 
@@ -187,8 +190,8 @@ _SIGNER: dict = {}
 def _sign_chunk(chunk: list[tuple]) -> list[tuple]:
     """Rows of signed passes for (person, number, holder, community id, community code)
     tuples. Runs in a worker process (signing is ~150 µs a pass); no database access."""
-    from shoumen.gate import cose
-    from shoumen.gate.passes import qr_digest
+    from ..passes import cose
+    from ..passes.services import qr_digest
 
     s = _SIGNER
     rows = []
@@ -205,10 +208,11 @@ def sign_city_passes(*, seed: int, actor, now: datetime, jobs: int = 1,
     """City scale: a pass for every resident but visitors, signed in ``jobs`` processes and
     streamed to COPY (indexes and constraints rebuilt at the end, so uniqueness is still
     checked). Issued the day before the 14 days of entries; no per-pass audit rows."""
-    from shoumen.gate import keys
-    from shoumen.gate.models import ResidentPass
-    from shoumen.gate.passes import luhn_digit, mask_name
     from shoumen.people.models import Person, PersonKind
+
+    from ..passes import keys
+    from ..passes.models import ResidentPass
+    from ..passes.services import luhn_digit, mask_name
 
     key = keys.signing_key()
     communities = _community_of_nodes()
@@ -275,8 +279,9 @@ def _district_of_nodes() -> dict[int, int]:
 
 def load_walkers(now: datetime) -> list[Walker]:
     """Everyone who may go out: not visitors, not confined, with their live pass if any."""
-    from shoumen.gate.models import ResidentPass
     from shoumen.people.models import CONFINED_STATUSES, Person, PersonKind
+
+    from ..passes.models import ResidentPass
 
     community, district = _community_of_nodes(), _district_of_nodes()
     passes = dict(ResidentPass.objects.filter(revoked_at=None).order_by()
@@ -293,8 +298,9 @@ def load_walkers(now: datetime) -> list[Walker]:
 def load_checkpoints() -> Checkpoints:
     """Gates by community or compound (grid), shops' and markets' checkpoints by community,
     lobbies by building (main lobby first), sites and guards."""
-    from shoumen.gate.models import Checkpoint
     from shoumen.geo.models import NodeKind, Place
+
+    from ..checkpoints.models import Checkpoint
 
     where = Checkpoints()
     kinds = dict(_nodes().values_list("pk", "kind"))
@@ -323,7 +329,7 @@ def seed_entries(*, seed: int, scale: str, actor, now: datetime, target: int | N
                  jobs: int = 1, progress: Callable[[str], None] | None = None) -> list[str]:
     """14 days of entries up to ``now``, their fever alerts, some refusals and (demo scale)
     one confirmed case. Returns summary lines."""
-    from shoumen.gate.models import Entry
+    from ..entries.models import Entry
 
     walkers = load_walkers(now)
     where = load_checkpoints()
@@ -377,7 +383,7 @@ def _copy_city_entries(plan: movements.EntryPlan, *, jobs: int,
     Not :mod:`shoumen.core.bulk`: its per-value conversion and adaptation in this one process
     cost more than generating the rows (~3,000 rows/s on the loaded benchmark machine); the
     generated values need no conversion and no escaping, so workers write the text."""
-    from shoumen.gate.models import Entry
+    from ..entries.models import Entry
 
     qn = connection.ops.quote_name
     columns = ", ".join(qn(Entry._meta.get_field(name).column) for name in ENTRY_ROW_FIELDS)
@@ -452,8 +458,10 @@ def _fever_alerts(fevers: list[tuple], case: Walker | None, *, actor, now: datet
     clinic) and cleared; the two latest are still open; the case's is at the clinic."""
     from shoumen.accounts.models import User
     from shoumen.core import audit
-    from shoumen.gate.models import Entry, FeverAlert, FeverFollowUp, FeverStage
     from shoumen.people.models import Person
+
+    from ..alerts.models import FeverAlert, FeverFollowUp, FeverStage
+    from ..entries.models import Entry
 
     if not fevers:
         return "Fever alerts: none."
@@ -510,8 +518,10 @@ def _fever_alerts(fevers: list[tuple], case: Walker | None, *, actor, now: datet
 def _refusals(seed: int, where: Checkpoints, *, now: datetime, count: int) -> str:
     """Refusals logged at the gates: people under home observation trying to leave (half),
     unreadable codes, tampered and forged passes."""
-    from shoumen.gate.models import Refusal, RefusalReason, ResidentPass
     from shoumen.people.models import CONFINED_STATUSES, PersonStatus
+
+    from ..entries.models import Refusal, RefusalReason
+    from ..passes.models import ResidentPass
 
     rng = random.Random(f"shoumen-refusals:{seed}")
     community = _community_of_nodes()
@@ -583,8 +593,10 @@ def seed_gate(*, seed: int, scale: str, actor, now: datetime, entries: int | Non
     checkpoint rows (and, for a city, office buildings with lobbies), guards, passes, then
     entries with their alerts, refusals and case. ``entries`` is about how many entries
     (default: the demo's behaviour model; a city makes 10 per resident)."""
-    from shoumen.gate.models import Entry, ResidentPass
     from shoumen.people.models import Person
+
+    from ..entries.models import Entry
+    from ..passes.models import ResidentPass
 
     report = GateReport()
     now = now.astimezone(_local_zone())

@@ -7,7 +7,7 @@
 from django import template
 from django.conf import settings
 
-from shoumen.gate.passes import mask_name
+from ..passes.services import mask_name
 
 register = template.Library()
 

@@ -11,7 +11,7 @@ import segno
 from django import template
 from django.utils.safestring import mark_safe
 
-from shoumen.gate.passes import PassState, state_of
+from ..passes.services import PassState, state_of
 
 register = template.Library()
 

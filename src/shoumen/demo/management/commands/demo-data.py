@@ -139,7 +139,7 @@ class Command(BaseCommand):
     def _print_gate(self):
         """The demo guard and a pass to scan with it (a normal resident of their community)."""
         from shoumen.gate.demo.seed import GUARD_COMMUNITY_CODE
-        from shoumen.gate.models import ResidentPass
+        from shoumen.gate.passes.models import ResidentPass
         from shoumen.people.models import PersonStatus
 
         guard = User.objects.filter(username="guard").first()

@@ -11,7 +11,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from shoumen.core.request_context import acting_as
-from shoumen.gate import keys, services
+
+from ...entries import retention
+from ...passes import keys
 
 
 class Command(BaseCommand):
@@ -24,7 +26,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, skip_key_rotation, **options):
         with acting_as(None):
-            deleted = services.delete_expired_entries()
+            deleted = retention.delete_expired_entries()
         self.stdout.write(f"deleted {deleted} entries older than {settings.RETENTION_DAYS} days")
         if not skip_key_rotation:
             key = keys.rotate_if_due()

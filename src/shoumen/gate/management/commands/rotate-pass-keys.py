@@ -8,8 +8,8 @@ leaked key, reissue them as well.
 
 from django.core.management.base import BaseCommand
 
-from shoumen.gate import keys
-from shoumen.gate.models import SigningKey
+from ...passes import keys
+from ...passes.models import SigningKey
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 /* Resident pass check in the browser, without the server.
  *
- * A pass is "SM1:" + Base45(zlib(COSE_Sign1(CWT))), signed ES256 (see gate/cose.py). This file
+ * A pass is "SM1:" + Base45(zlib(COSE_Sign1(CWT))), signed ES256 (see gate/passes/cose.py). This file
  * undoes each layer — Base45 (RFC 9285), zlib via DecompressionStream("deflate"), the small
  * part of CBOR (RFC 8949) that COSE_Sign1 and the CWT use — rebuilds the COSE Sig_structure
  * and checks the raw r||s signature with WebCrypto against the published keys (SPKI DER).

@@ -1,0 +1,1 @@
+"""Checkpoints (community gates, building lobbies), their guards and registered phones."""

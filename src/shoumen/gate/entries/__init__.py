@@ -1,0 +1,1 @@
+"""Entries and refusals: a guard registers who passes a checkpoint (online, offline, in batches)."""

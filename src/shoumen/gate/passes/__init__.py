@@ -1,0 +1,1 @@
+"""Resident passes: signed QR codes, their keys, issuing, printing and revoking."""

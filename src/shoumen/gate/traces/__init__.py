@@ -1,0 +1,1 @@
+"""Movement traces and close contacts of a person, from the entries."""

@@ -1,1 +1,0 @@
-"""The gate's pages, one module per area; each module lists its own ``urlpatterns``."""
