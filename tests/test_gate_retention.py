@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 
 from shoumen.core.models import AuditEvent
 from shoumen.core.schedule import DEFAULT_SCHEDULE, Job, Scheduler, configured_jobs
@@ -149,7 +150,11 @@ def test_default_schedule_runs_retention_and_rotation_daily():
     paths = {job.task_path for job in configured_jobs()}
     assert paths == {RETENTION, "shoumen.gate.tasks.rotate_pass_keys",
                      "shoumen.gate.tasks.retire_unguarded_devices",
-                     "shoumen.core.tasks.backup_database"} == {p for p, _ in DEFAULT_SCHEDULE}
+                     "shoumen.core.tasks.backup_database", "shoumen.duties.tasks.lay_out_today",
+                     "shoumen.duties.tasks.sweep_missed_windows",
+                     } == {p for p, _ in DEFAULT_SCHEDULE}
+    for job in configured_jobs():
+        import_string(job.task_path)  # every scheduled task exists
 
 
 def test_scheduler_command_once(gate, settings):

@@ -5,6 +5,7 @@ here. Secrets that are not given are generated once into ``var/`` (never committ
 ``make run`` works on a fresh machine and a restart keeps sessions and encrypted data readable.
 """
 
+import json
 import os
 import secrets
 from datetime import timedelta
@@ -83,6 +84,8 @@ INSTALLED_APPS = [
     "shoumen.gate",
     "shoumen.demo",
     "shoumen.ledgers",
+    "shoumen.duties",
+    "shoumen.evidence",
 ]
 
 MIDDLEWARE = [
@@ -204,10 +207,20 @@ STORAGES = {
 }
 if env_bool("SHOUMEN_PLAIN_STATIC", False):
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+# Uploaded files (evidence, ledgers) elsewhere than MEDIA_ROOT, e.g. S3-compatible storage:
+# SHOUMEN_MEDIA_STORAGE=storages.backends.s3.S3Storage (pip install "django-storages[s3]") and
+# SHOUMEN_MEDIA_STORAGE_OPTIONS='{"bucket_name": "shoumen", "endpoint_url": "https://…"}'.
+if os.environ.get("SHOUMEN_MEDIA_STORAGE"):
+    STORAGES["default"] = {"BACKEND": os.environ["SHOUMEN_MEDIA_STORAGE"],
+                           "OPTIONS": json.loads(os.environ.get("SHOUMEN_MEDIA_STORAGE_OPTIONS", "{}"))}
 # Uploaded ledgers: refuse bodies over this size before reading them.
 MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_MB", "50")) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Evidence (photos and PDFs attached to records): refused above this size; photos are stored
+# re-encoded, at most 2048 pixels a side, so what is kept is far smaller.
+EVIDENCE_MAX_BYTES = int(os.environ.get("SHOUMEN_EVIDENCE_MAX_MB", "10")) * 1024 * 1024
 
 # --- Upload checks (shoumen.core.uploads) --------------------------------------------------
 # Every uploaded file is checked before anything parses it. A workbook (a zip) is judged by

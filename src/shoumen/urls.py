@@ -16,6 +16,7 @@ urlpatterns = [
     path("enterprises/", include("shoumen.resumption.urls")),
     path("ledgers/", include("shoumen.ledgers.urls")),
     path("gate/", include("shoumen.gate.urls")),
+    path("evidence/", include("shoumen.evidence.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

@@ -38,24 +38,30 @@ GATE_READ = {"gate.view"}
 GATE_STAFF = GATE_READ | {"gate.register", "gate.passes", "gate.manage", "gate.alerts",
                           "gate.trace"}
 
+# Recurring duties (inspections, disinfection, patrols): see them and their compliance; set
+# them up and assign them.
+DUTIES_READ = {"duties.view"}
+DUTIES_STAFF = DUTIES_READ | {"duties.manage"}
+
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.DISTRICT_COMMANDER: frozenset(COMMAND | GATE_STAFF | {"audit.view"}),
-    Role.SUBDISTRICT_COMMANDER: frozenset(COMMAND | GATE_STAFF),
-    Role.COMMUNITY_WORKER: frozenset(PEOPLE_WORK | GATE_STAFF | {"people.reveal",
+    Role.DISTRICT_COMMANDER: frozenset(COMMAND | GATE_STAFF | DUTIES_STAFF | {"audit.view"}),
+    Role.SUBDISTRICT_COMMANDER: frozenset(COMMAND | GATE_STAFF | DUTIES_STAFF),
+    Role.COMMUNITY_WORKER: frozenset(PEOPLE_WORK | GATE_STAFF | DUTIES_STAFF | {"people.reveal",
                                                                  "people.import",
                                                                  "enterprises.view"}),
     Role.GRID_WORKER: frozenset(PEOPLE_WORK | GATE_READ | {"gate.alerts", "gate.trace"}),
     Role.CHECKPOINT_GUARD: frozenset({"geo.view", "gate.view", "gate.register"}),
     Role.VOLUNTEER: frozenset(PEOPLE_READ),
-    Role.INSPECTOR: frozenset({"geo.view", "enterprises.view"}),
-    Role.DISINFECTION_CREW: frozenset({"geo.view"}),
+    Role.INSPECTOR: frozenset({"geo.view", "enterprises.view"} | DUTIES_READ),
+    Role.DISINFECTION_CREW: frozenset({"geo.view"} | DUTIES_READ),
     Role.DUTY_OFFICER: frozenset({"geo.view", "people.view", "enterprises.view", "gate.view",
-                                  "gate.trace"}),
+                                  "gate.trace"} | DUTIES_READ),
     Role.PROJECT_MANAGER: frozenset({"geo.view"}),
     Role.STATION_STAFF: frozenset({"geo.view", "people.view", "gate.view", "gate.register"}),
     # A liaison's assignment names their enterprise; they see that enterprise and nothing else.
     Role.ENTERPRISE_LIAISON: frozenset({"enterprises.view", "enterprises.edit"}),
-    Role.SYSTEM_ADMIN: frozenset(COMMAND | GATE_STAFF | {"audit.view", "accounts.manage"}),
+    Role.SYSTEM_ADMIN: frozenset(COMMAND | GATE_STAFF | DUTIES_STAFF | {"audit.view",
+                                                                        "accounts.manage"}),
 }
 
 # Roles whose assignment is to an enterprise rather than to a whole jurisdiction subtree.

@@ -15,6 +15,7 @@ from operator import attrgetter
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models.fields.files import FieldFile
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -26,11 +27,16 @@ from .models import AuditAction, AuditedModel, AuditEvent
 def snapshot(instance) -> dict:
     """JSON-safe values of the instance's concrete fields, minus those it excludes."""
     values = {
-        f.attname: getattr(instance, f.attname)
+        f.attname: _plain(getattr(instance, f.attname))
         for f in instance._meta.concrete_fields
         if f.name not in instance.audit_exclude and f.attname not in instance.audit_exclude
     }
     return json.loads(json.dumps(values, cls=DjangoJSONEncoder))
+
+
+def _plain(value):
+    """A stored file by its name (the audit keeps where it is, not its bytes)."""
+    return value.name if isinstance(value, FieldFile) else value
 
 
 def _event(action, instance=None, *, jurisdiction=None, before=None, after=None, note=""):

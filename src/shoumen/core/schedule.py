@@ -8,7 +8,8 @@ down at 03:00) enqueues it at once: the jobs are idempotent, so catching up is a
 and an extra run (two web nodes each running a scheduler) does no harm.
 
 The jobs are ``settings.SCHEDULE`` if set, else :data:`DEFAULT_SCHEDULE`: a list of
-``(task dotted path, "HH:MM" local time)``.
+``(task dotted path, "HH:MM" local time)``, or ``"*/N"`` for every N minutes from local
+midnight (the missed-window sweep).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -34,24 +35,39 @@ DEFAULT_SCHEDULE = [
     ("shoumen.gate.tasks.retire_unguarded_devices", "03:15"),
     # A new pass-signing key once the current one is PASS_KEY_ROTATION_DAYS old.
     ("shoumen.gate.tasks.rotate_pass_keys", "03:30"),
+    # Each day's duty windows (inspections, disinfection, patrols) before anyone starts.
+    ("shoumen.duties.tasks.lay_out_today", "00:05"),
+    # Windows that passed without a record: missed, one alert each.
+    ("shoumen.duties.tasks.sweep_missed_windows", "*/5"),
 ]
 
 
 @dataclass(frozen=True)
 class Job:
-    """Enqueue the task at ``task_path`` every day at ``at`` (local time)."""
+    """Enqueue the task at ``task_path`` every day at ``at`` (local time), or every
+    ``every_minutes`` minutes counted from local midnight."""
 
     task_path: str
-    at: time
+    at: time | None = None
+    every_minutes: int | None = None
 
     @classmethod
     def parse(cls, task_path: str, at: str) -> Job:
+        if at.startswith("*/"):
+            minutes = int(at[2:])
+            if not 1 <= minutes <= 720:
+                raise ValueError(f"{task_path}: every {minutes} minutes is not a schedule")
+            return cls(task_path, every_minutes=minutes)
         return cls(task_path, time.fromisoformat(at))
 
     def slot(self, now: datetime) -> datetime:
-        """Today's run time, local, as an aware datetime."""
+        """The latest run time not after ``now``, local, as an aware datetime."""
         local = timezone.localtime(now)
-        return timezone.make_aware(datetime.combine(local.date(), self.at))
+        if self.every_minutes is None:
+            return timezone.make_aware(datetime.combine(local.date(), self.at))
+        midnight = timezone.make_aware(datetime.combine(local.date(), time.min))
+        elapsed = int((local - midnight).total_seconds() // 60)
+        return midnight + timedelta(minutes=elapsed - elapsed % self.every_minutes)
 
     def is_due(self, now: datetime, last_enqueued: datetime | None) -> bool:
         """True once today's time has come, unless enqueued since then."""
