@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "shoumen.ledgers",
     "shoumen.duties",
     "shoumen.evidence",
+    "shoumen.checklists",
 ]
 
 MIDDLEWARE = [

@@ -40,12 +40,16 @@ GATE_STAFF = GATE_READ | {"gate.register", "gate.passes", "gate.manage", "gate.a
 
 # Recurring duties (inspections, disinfection, patrols): see them and their compliance; set
 # them up and assign them.
-DUTIES_READ = {"duties.view"}
+DUTIES_READ = {"duties.view", "checklists.view"}
 DUTIES_STAFF = DUTIES_READ | {"duties.manage"}
+# Checklist templates are the commanders' (and administrators'): a version, once published,
+# is what every inspection below them is made with.
+CHECKLISTS_EDIT = {"checklists.manage"}
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.DISTRICT_COMMANDER: frozenset(COMMAND | GATE_STAFF | DUTIES_STAFF | {"audit.view"}),
-    Role.SUBDISTRICT_COMMANDER: frozenset(COMMAND | GATE_STAFF | DUTIES_STAFF),
+    Role.DISTRICT_COMMANDER: frozenset(COMMAND | GATE_STAFF | DUTIES_STAFF | CHECKLISTS_EDIT
+                                       | {"audit.view"}),
+    Role.SUBDISTRICT_COMMANDER: frozenset(COMMAND | GATE_STAFF | DUTIES_STAFF | CHECKLISTS_EDIT),
     Role.COMMUNITY_WORKER: frozenset(PEOPLE_WORK | GATE_STAFF | DUTIES_STAFF | {"people.reveal",
                                                                  "people.import",
                                                                  "enterprises.view"}),
@@ -60,8 +64,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.STATION_STAFF: frozenset({"geo.view", "people.view", "gate.view", "gate.register"}),
     # A liaison's assignment names their enterprise; they see that enterprise and nothing else.
     Role.ENTERPRISE_LIAISON: frozenset({"enterprises.view", "enterprises.edit"}),
-    Role.SYSTEM_ADMIN: frozenset(COMMAND | GATE_STAFF | DUTIES_STAFF | {"audit.view",
-                                                                        "accounts.manage"}),
+    Role.SYSTEM_ADMIN: frozenset(COMMAND | GATE_STAFF | DUTIES_STAFF | CHECKLISTS_EDIT
+                                 | {"audit.view", "accounts.manage"}),
 }
 
 # Roles whose assignment is to an enterprise rather than to a whole jurisdiction subtree.
