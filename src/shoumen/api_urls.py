@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("shoumen.core.api.urls")),  # audit/events/
     path("ledgers/", include("shoumen.ledgers.api.urls")),  # ledgers/imports/, ledgers/exports/
     path("gate/", include("shoumen.gate.api.urls")),  # gate/keys/, gate/entries/, …
+    path("duties/", include("shoumen.duties.api.urls")),  # duties/duties/, duties/windows/
 ]

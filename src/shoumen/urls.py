@@ -17,6 +17,7 @@ urlpatterns = [
     path("ledgers/", include("shoumen.ledgers.urls")),
     path("gate/", include("shoumen.gate.urls")),
     path("evidence/", include("shoumen.evidence.urls")),
+    path("duties/", include("shoumen.duties.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

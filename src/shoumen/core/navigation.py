@@ -46,6 +46,9 @@ MODULES = [
            badge_label=_("open fever alerts")),
     Module("places", _("Jurisdictions & places"), "geo:node-list", "geo.view"),
     Module("enterprises", _("Enterprises"), "resumption:enterprise-list", "enterprises.view"),
+    Module("duties", _("Duties"), "duties:window-list", "duties.view",
+           badge="shoumen.duties.services.missed_today_count", badge_capability="duties.view",
+           badge_label=_("missed windows today")),
     Module("ledgers", _("Ledgers"), "ledgers:jobs", "people.export"),
     Module("audit", _("Audit trail"), "core:audit-list", "audit.view"),
 ]

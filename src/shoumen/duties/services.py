@@ -174,3 +174,8 @@ def missed_alerts(user):
     return (Window.objects.filter(state=WindowState.MISSED, missed_at__isnull=False)
             .filter(Q(duty__owner=user) | Q(duty__leader=user))
             .select_related("duty").order_by("-ends_at"))
+
+
+def missed_today_count(user) -> int:
+    """Today's missed windows of the duties ``user`` owns or leads (the navigation's badge)."""
+    return missed_alerts(user).filter(day=timezone.localdate()).count()

@@ -1,0 +1,56 @@
+"""The windows list's filters (page and API alike): a day (today unless chosen), a
+jurisdiction's subtree, a state, a kind of record, the user's own duties."""
+
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from shoumen.geo.filters import ScopedNodeChoices, jurisdiction_filter
+
+from .models import Window, WindowState
+
+
+class WindowFilter(ScopedNodeChoices, django_filters.FilterSet):
+    node_capability = "duties.view"
+
+    day = django_filters.DateFilter(label=_("Day"), method="on_day",
+                                    help_text=_("Empty: today."))
+    node = jurisdiction_filter()
+    state = django_filters.ChoiceFilter(label=_("State"), method="in_state",
+                                        choices=WindowState.choices)
+    kind = django_filters.CharFilter(label=_("Kind of record"), field_name="duty__kind")
+    mine = django_filters.BooleanFilter(label=_("My duties only"), method="only_mine")
+
+    class Meta:
+        model = Window
+        fields = ["day", "node", "state", "kind", "mine"]
+
+    @property
+    def qs(self):
+        """Today's windows unless a day is chosen; none while a filter is wrong (its error is
+        on the form), rather than another day's under the wrong date."""
+        if self.form.is_bound and not self.form.is_valid():
+            return self.queryset.none()
+        queryset = super().qs
+        if not (self.form.is_bound and self.form.cleaned_data.get("day")):
+            queryset = queryset.filter(day=timezone.localdate())
+        return queryset
+
+    def on_day(self, queryset, name, day):
+        return queryset.filter(day=day)
+
+    def in_state(self, queryset, name, state):
+        """A window past its end without a record is missed, swept or not."""
+        passed = Q(state=WindowState.DUE, ends_at__lte=timezone.now())
+        if state == WindowState.MISSED:
+            return queryset.filter(Q(state=WindowState.MISSED) | passed)
+        if state == WindowState.DUE:
+            return queryset.filter(state=WindowState.DUE).exclude(passed)
+        return queryset.filter(state=state)
+
+    def only_mine(self, queryset, name, value):
+        user = getattr(self.request, "user", None)
+        if not value or user is None:
+            return queryset
+        return queryset.filter(Q(duty__owner=user) | Q(duty__leader=user))

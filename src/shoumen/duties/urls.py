@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+app_name = "duties"
+urlpatterns = [
+    path("", views.window_list, name="window-list"),
+]
