@@ -144,6 +144,7 @@ def test_export_is_a_ledger_export_job_and_audited_on_the_case(outbreak, setting
     assert r.status_code == 202, r.content
     job = r.json()
     assert job["status"] == "done" and job["total_rows"] > 5
+    assert job["filters"]["until"] == [timezone.localdate().isoformat()]  # fixed when queued
     download = client.get(client.get(f"{EXPORTS}{job['id']}/").json()["download_url"])
     book = load_workbook(io.BytesIO(b"".join(download.streaming_content)), read_only=True)
     assert [ws.title for ws in book.worksheets] == ["Search", "Close contacts", "Exposures"]

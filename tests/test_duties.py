@@ -107,7 +107,11 @@ def test_a_duty_set_up_at_noon_is_not_missed_for_the_morning(world):
         d = services.create_duty(actor=world.worker_a, jurisdiction=world.community_a,
                                  title="大堂消毒", kind="disinfection", frequency=Frequency.WINDOWS,
                                  windows=THREE_A_DAY, starts_on=DAY)
-    assert [w.starts_at for w in d.duty_windows.all()] == [at(DAY, 13), at(DAY, 18)]
+    assert [w.starts_at for w in d.duty_windows.filter(day=DAY)] == [at(DAY, 13), at(DAY, 18)]
+    assert d.duty_windows.filter(day=DAY + timedelta(days=1)).count() == 3  # tomorrow's too
+    services.lay_out(DAY)  # the morning task caught up after a restart: still not 08:00–10:00
+    assert d.duty_windows.filter(day=DAY).count() == 2
+    assert services.sweep(now=at(DAY, 12, 30)) == []
 
 
 def test_laying_out_a_day_is_idempotent_and_keeps_what_was_done(world):
@@ -115,11 +119,11 @@ def test_laying_out_a_day_is_idempotent_and_keeps_what_was_done(world):
     assert services.lay_out(DAY) == 3
     window = Window.objects.get(duty=d, starts_at=at(DAY, 8))
     services.mark_done(d, at=at(DAY, 9), record=d, recorded_at=at(DAY, 9))
-    assert services.lay_out(DAY) == 3 and Window.objects.filter(duty=d).count() == 3
+    assert services.lay_out(DAY) == 3 and Window.objects.filter(duty=d, day=DAY).count() == 3
     window.refresh_from_db()
     assert window.state == WindowState.DONE
-    services.lay_out(DAY + timedelta(days=1))
-    assert Window.objects.filter(duty=d).count() == 6
+    services.lay_out(DAY + timedelta(days=2))
+    assert Window.objects.filter(duty=d).count() == 9
 
 
 # --- records ---------------------------------------------------------------------------------------
@@ -171,7 +175,8 @@ def test_across_midnight_a_window_counts_for_the_day_it_started(world, clock):
         window = services.mark_done(d, at=timezone.now(), record=d)
         assert (window.day, window.state) == (DAY, WindowState.DONE)
         assert services.counts(Window.objects.filter(day=DAY))["done"] == 1
-        assert services.counts(Window.objects.filter(day=DAY + timedelta(days=1)))["total"] == 0
+        assert services.counts(Window.objects.filter(day=DAY + timedelta(days=1),
+                                                     done_at__isnull=False))["total"] == 0
 
 
 # --- the sweep -------------------------------------------------------------------------------------
@@ -229,10 +234,10 @@ def test_counts_show_due_done_late_missed_and_open(world):
     services.lay_out(DAY)
     services.mark_done(d, at=at(DAY, 9), record=d, recorded_at=at(DAY, 9))
     services.mark_done(d, at=at(DAY, 16), record=d, recorded_at=at(DAY, 16))
-    c = services.counts(Window.objects.filter(duty=d), now=at(DAY, 17))
+    c = services.counts(Window.objects.filter(duty=d, day=DAY), now=at(DAY, 17))
     assert (c["total"], c["done"], c["late"], c["missed"], c["open"], c["due"]) == (3, 1, 1, 0, 1, 2)
     assert c["rate"] == 100.0
-    c = services.counts(Window.objects.filter(duty=d), now=at(DAY, 21))  # before any sweep
+    c = services.counts(Window.objects.filter(duty=d, day=DAY), now=at(DAY, 21))  # no sweep yet
     assert (c["missed"], c["due"], c["rate"]) == (1, 3, 66.7)
     by_day = services.counts_by_day(Window.objects.filter(duty=d), now=at(DAY, 21))
     assert by_day[DAY]["due"] == 3 and by_day[DAY]["missed"] == 1
@@ -241,9 +246,9 @@ def test_counts_show_due_done_late_missed_and_open(world):
 def test_windows_are_scoped_like_their_duty(world):
     d = duty(world)
     services.lay_out(DAY)
-    assert Window.objects.visible_to(world.worker_a).count() == 3
+    assert Window.objects.visible_to(world.worker_a).count() == 6  # today's and tomorrow's
     assert Window.objects.visible_to(world.worker_b).count() == 0
-    assert Window.objects.visible_to(world.commander).count() == 3
+    assert Window.objects.visible_to(world.commander).count() == 6
     assert Duty.objects.visible_to(world.volunteer).count() == 0
     assert d in Duty.objects.visible_to(world.commander)
 
@@ -256,3 +261,39 @@ def test_the_scheduler_runs_a_job_every_n_minutes_from_local_midnight():
     assert not job.is_due(at(DAY, 10, 7), last_enqueued=at(DAY, 10, 5))
     with pytest.raises(ValueError):
         Job.parse("x", "*/0")
+
+
+def test_a_record_just_after_midnight_fulfils_the_new_days_window_not_yesterdays(world):
+    d = duty(world, frequency=Frequency.DAILY, windows=[])
+    Window.objects.filter(day__gt=DAY).delete()  # the morning task has not run yet
+    window = services.mark_done(d, at=at(DAY + timedelta(days=1), 0, 2), record=d,
+                                recorded_at=at(DAY + timedelta(days=1), 0, 2))
+    assert (window.day, window.state) == (DAY + timedelta(days=1), WindowState.DONE)
+    assert Window.objects.get(duty=d, day=DAY).state == WindowState.DUE
+
+
+def test_a_record_after_the_period_fulfils_nothing_late(world):
+    d = duty(world, ends_on=DAY)
+    services.lay_out(DAY)
+    assert services.mark_done(d, at=at(DAY + timedelta(days=2), 9), record=d,
+                              recorded_at=at(DAY + timedelta(days=2), 9)) is None
+    assert not Window.objects.filter(duty=d).exclude(state=WindowState.DUE).exists()
+
+
+def test_owner_and_leader_must_work_on_duties_where_the_duty_is(world):
+    with pytest.raises(ValidationError) as exc:
+        services.create_duty(actor=world.worker_a, jurisdiction=world.community_a, title="巡查",
+                             kind="patrol", frequency=Frequency.DAILY, starts_on=DAY,
+                             owner=world.worker_b, leader=world.volunteer)
+    assert set(exc.value.message_dict) == {"owner", "leader"}
+
+
+def test_the_badge_counts_what_was_found_missed_today_whatever_its_day(world):
+    d = duty(world, frequency=Frequency.DAILY, windows=[])
+    services.lay_out(DAY)
+    with time_machine.travel(at(DAY + timedelta(days=1), 0, 10), tick=False):
+        assert len(services.sweep()) == 1  # yesterday's daily window, swept after midnight
+        assert services.missed_today_count(world.worker_a) == 1
+        assert services.missed_today_count(world.commander) == 1
+        assert services.missed_today_count(world.worker_b) == 0
+    assert d.duty_windows.get(day=DAY).state == WindowState.MISSED

@@ -33,7 +33,7 @@ def phone_photo(size=(3000, 2000), orientation=6) -> bytes:
     exif[0x0112] = orientation
     exif.get_ifd(GPS).update({1: "N", 2: (36.0, 40.0, 0.0), 3: "E", 4: (117.0, 0.0, 0.0)})
     buffer = io.BytesIO()
-    image.save(buffer, "JPEG", exif=exif)
+    image.save(buffer, "JPEG", exif=exif, comment=b"Shot on PhoneMaker, Jinan")
     return buffer.getvalue()
 
 
@@ -61,6 +61,7 @@ def test_a_photo_is_stored_without_exif_upright_shrunk_and_with_a_thumbnail(worl
         exif = stored.getexif()
         assert not exif and not exif.get_ifd(GPS)
         assert "exif" not in stored.info and "icc_profile" not in stored.info
+        assert "comment" not in stored.info
     with Image.open(evidence.thumbnail.open("rb")) as thumb:
         assert max(thumb.size) == 320
     assert (evidence.width, evidence.height) == (1365, 2048)
@@ -74,6 +75,11 @@ def test_a_pdf_is_kept_as_uploaded(world, record):
                                capability="people.edit")
     assert evidence.kind == EvidenceKind.DOCUMENT and evidence.file.open("rb").read() == pdf
     assert evidence.original_name == "承诺书.pdf" and not evidence.thumbnail
+    client = Client()
+    client.force_login(world.worker_a)
+    r = client.get(reverse("evidence:file", args=[evidence.pk]))
+    assert r.status_code == 200 and r["Content-Disposition"].startswith("attachment")
+    assert r["Content-Security-Policy"].startswith("sandbox")
 
 
 def codes(exc) -> list[str]:

@@ -7,7 +7,7 @@ fulfils a duty (an inspection, a disinfection, a patrol); they have authorized t
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -54,32 +54,40 @@ def create_duty(*, actor, jurisdiction, title: str, kind: str, frequency: str, s
             "d": starts_on.isoformat()}
     if not (title or "").strip():
         errors["title"] = _("Give the duty a title, e.g. “Lobby disinfection, 3 a day”.")
+    for name, user in (("owner", owner), ("leader", leader)):
+        # They receive its alerts: only someone who sees duties where it is.
+        if user is not None and not (user.is_active and authz.allows(user, jurisdiction,
+                                                                     "duties.view")):
+            errors[name] = _("%(user)s does not work on duties in %(node)s; choose someone who "
+                             "does.") % {"user": user, "node": jurisdiction}
     if errors:
         raise ValidationError(errors)
     duty = Duty.objects.create(
         jurisdiction=jurisdiction, title=title.strip(), kind=kind, frequency=frequency,
         windows=windows, interval_days=interval_days or 1, starts_on=starts_on, ends_on=ends_on,
         subject=subject, owner=owner, leader=leader)
-    lay_out(timezone.localdate(), duties=[duty], not_ending_before=timezone.now())
+    today = timezone.localdate()
+    for day in (today, today + timedelta(days=1)):  # tomorrow's too, before the morning run
+        lay_out(day, duties=[duty])
     return duty
 
 
-def lay_out(day: date, *, duties=None, not_ending_before=None) -> int:
+def lay_out(day: date, *, duties=None) -> int:
     """Write the windows of ``day`` for ``duties`` (default: every active duty whose period
     covers the day); windows already there are kept as they are. Returns how many it offered.
-    ``not_ending_before``: leave out windows that end before this time (a duty set up at
-    noon is not missed at 10:00)."""
+    Windows that ended before their duty was set up are left out, whoever lays the day out
+    again (a duty set up at noon is never missed for 08:00–10:00)."""
     if duties is None:
         duties = (Duty.objects.filter(active=True, starts_on__lte=day)
                   .filter(Q(ends_on=None) | Q(ends_on__gte=day))
                   .only("pk", "jurisdiction_id", "frequency", "windows", "interval_days",
-                        "starts_on", "ends_on").iterator(chunk_size=LAYOUT_BATCH))
+                        "starts_on", "ends_on", "created_at").iterator(chunk_size=LAYOUT_BATCH))
     batch, offered = [], 0
     for duty in duties:
         for start, end in windows_on(day, frequency=duty.frequency, windows=duty.windows,
                                      interval_days=duty.interval_days, starts_on=duty.starts_on,
                                      ends_on=duty.ends_on):
-            if not_ending_before is not None and end <= not_ending_before:
+            if end <= duty.created_at:
                 continue
             batch.append(Window(duty_id=duty.pk, jurisdiction_id=duty.jurisdiction_id, day=day,
                                 starts_at=start, ends_at=end))
@@ -104,13 +112,17 @@ def mark_done(duty: Duty, *, at, record, recorded_at=None) -> Window | None:
     with transaction.atomic():
         window = _window_at(duty, at)
         day = timezone.localdate(at)
-        if window is None or window.day < day - timedelta(days=1):
+        if window is None or window.day < day:
             # The days up to the record were not laid out (the morning task did not run, or
             # the record is for an earlier day): lay them out before choosing the window.
             for back in (1, 0):
                 lay_out(day - timedelta(days=back), duties=[duty])
             window = _window_at(duty, at)
-        if window is None or window.state in (WindowState.DONE, WindowState.LATE):
+        if window is None:
+            return None
+        if at >= window.ends_at and duty.ends_on is not None and day > duty.ends_on:
+            return None  # after the duty's period: nothing left to fulfil
+        if window.state in (WindowState.DONE, WindowState.LATE):
             return window
         window.state = WindowState.DONE if recorded_at < window.ends_at else WindowState.LATE
         window.done_at = at
@@ -177,5 +189,7 @@ def missed_alerts(user):
 
 
 def missed_today_count(user) -> int:
-    """Today's missed windows of the duties ``user`` owns or leads (the navigation's badge)."""
-    return missed_alerts(user).filter(day=timezone.localdate()).count()
+    """Windows of the duties ``user`` owns or leads found missed since local midnight (the
+    navigation's badge), whatever day they belong to."""
+    midnight = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+    return missed_alerts(user).filter(missed_at__gte=midnight).count()

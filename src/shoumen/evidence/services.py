@@ -48,10 +48,10 @@ def attach(record, upload, *, actor, capability: str, note: str = "") -> Evidenc
         jurisdiction_id=jurisdiction_id, uploaded_by=actor, note=(note or "").strip()[:200],
         original_name=os.path.basename(getattr(upload, "name", "") or "")[:255])
     stem = uuid.uuid4().hex
+    thumb = None
     if kind == uploads.IMAGE:
         content, thumb, (evidence.width, evidence.height) = _reencoded(upload)
         evidence.kind, evidence.media_type = EvidenceKind.PHOTO, "image/jpeg"
-        evidence.thumbnail.save(f"{stem}-thumb.jpg", ContentFile(thumb), save=False)
         name = f"{stem}.jpg"
     else:
         content = upload.read()
@@ -59,8 +59,10 @@ def attach(record, upload, *, actor, capability: str, note: str = "") -> Evidenc
         name = f"{stem}.pdf"
     evidence.size = len(content)
     evidence.sha256 = hashlib.sha256(content).hexdigest()
-    evidence.file.save(name, ContentFile(content), save=False)
     try:
+        if thumb is not None:
+            evidence.thumbnail.save(f"{stem}-thumb.jpg", ContentFile(thumb), save=False)
+        evidence.file.save(name, ContentFile(content), save=False)
         evidence.save()
     except Exception:
         _delete_files(evidence)
@@ -89,6 +91,7 @@ def _reencoded(upload) -> tuple[bytes, bytes, tuple[int, int]]:
 
 
 def _jpeg(image) -> bytes:
+    image.info.clear()  # Pillow writes info's JPEG comment again unless it is gone
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=JPEG_QUALITY, optimize=True)
     return buffer.getvalue()

@@ -9,10 +9,13 @@ from . import services
 
 
 def _response(field, media_type: str, filename: str) -> FileResponse:
-    response = FileResponse(field.open("rb"), content_type=media_type, as_attachment=False,
+    # A PDF is the uploader's file as it came: downloaded, never run from this site's address.
+    document = media_type == "application/pdf"
+    response = FileResponse(field.open("rb"), content_type=media_type, as_attachment=document,
                             filename=filename)
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response
 
 

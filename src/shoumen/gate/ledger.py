@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -45,6 +46,13 @@ class ContactsExporter(Exporter):
                                    else message for name, messages in form.errors.items()
                                    for message in messages])
         return mark_scope(find_contacts(case, search), user)
+
+    def resolve(self, params):
+        if params.get("until"):
+            return params
+        fixed = params.copy()
+        fixed["until"] = timezone.localdate().isoformat()
+        return fixed
 
     def validate(self, user, params) -> None:
         self._search(user, params)

@@ -166,6 +166,11 @@ class Exporter:
         for obj in queryset.iterator(chunk_size=self.chunk_size):
             yield self.row(obj)
 
+    def resolve(self, params):
+        """``params`` with anything relative made fixed as the job is queued (a period "up to
+        now" becomes up to today), so the file, its count and its audit note agree."""
+        return params
+
     def validate(self, user, params) -> None:
         """Raise ValidationError if ``params`` are not valid (before a job is queued)."""
         self.queryset(user, params)

@@ -82,7 +82,7 @@ def start_export(*, actor, kind: str, params) -> ExportJob:
         raise ValidationError({"kind": _("There is no ledger export called “%(kind)s”.")
                                % {"kind": kind}}) from None
     authz.authorize(actor, ExportJob, exporter.capability)
-    params = filters_from(params)
+    params = exporter.resolve(filters_from(params))
     exporter.validate(actor, params)
     filters = {k: v for k, v in params.lists() if k not in {"page", "csrfmiddlewaretoken"}}
     job = ExportJob.objects.create(
