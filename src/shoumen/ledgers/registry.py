@@ -235,10 +235,3 @@ def importers() -> Iterable[Importer]:
 
 def exporters() -> Iterable[Exporter]:
     return list(_exporters.values())
-
-
-def capability_for(direction: str, kind: str) -> str | None:
-    """The capability a job of ``kind`` needs (``direction`` is "import" or "export")."""
-    table = _importers if direction == "import" else _exporters
-    definition = table.get(kind)
-    return definition.capability if definition else None

@@ -42,9 +42,3 @@ _BADGE = {PassState.LIVE: "text-bg-success", PassState.EXPIRED: "text-bg-seconda
 def pass_state_badge(resident_pass):
     state = state_of(resident_pass)
     return {"state": state, "css": _BADGE[state]}
-
-
-@register.filter
-def pass_state(resident_pass) -> str:
-    """"live", "expired" or "revoked"."""
-    return state_of(resident_pass).value
