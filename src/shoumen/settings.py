@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "shoumen.duties",
     "shoumen.evidence",
     "shoumen.checklists",
+    "shoumen.inspections",
 ]
 
 MIDDLEWARE = [

@@ -46,26 +46,37 @@ DUTIES_STAFF = DUTIES_READ | {"duties.manage"}
 # is what every inspection below them is made with.
 CHECKLISTS_EDIT = {"checklists.manage"}
 
+# Inspections: see plans, inspections and rectifications; record inspections and
+# re-inspections; plan them (commanders). The responsible party answers a rectification (a
+# liaison for their enterprise; community staff on a small venue's behalf).
+INSPECTIONS_READ = {"inspections.view"}
+INSPECTIONS_WORK = INSPECTIONS_READ | {"inspections.record", "rectifications.answer"}
+INSPECTIONS_PLAN = INSPECTIONS_WORK | {"inspections.manage"}
+
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.DISTRICT_COMMANDER: frozenset(COMMAND | GATE_STAFF | DUTIES_STAFF | CHECKLISTS_EDIT
-                                       | {"audit.view"}),
-    Role.SUBDISTRICT_COMMANDER: frozenset(COMMAND | GATE_STAFF | DUTIES_STAFF | CHECKLISTS_EDIT),
-    Role.COMMUNITY_WORKER: frozenset(PEOPLE_WORK | GATE_STAFF | DUTIES_STAFF | {"people.reveal",
+                                       | INSPECTIONS_PLAN | {"audit.view"}),
+    Role.SUBDISTRICT_COMMANDER: frozenset(COMMAND | GATE_STAFF | DUTIES_STAFF | CHECKLISTS_EDIT
+                                          | INSPECTIONS_PLAN),
+    Role.COMMUNITY_WORKER: frozenset(PEOPLE_WORK | GATE_STAFF | DUTIES_STAFF | INSPECTIONS_WORK
+                                           | {"people.reveal",
                                                                  "people.import",
                                                                  "enterprises.view"}),
     Role.GRID_WORKER: frozenset(PEOPLE_WORK | GATE_READ | {"gate.alerts", "gate.trace"}),
     Role.CHECKPOINT_GUARD: frozenset({"geo.view", "gate.view", "gate.register"}),
     Role.VOLUNTEER: frozenset(PEOPLE_READ),
-    Role.INSPECTOR: frozenset({"geo.view", "enterprises.view"} | DUTIES_READ),
+    Role.INSPECTOR: frozenset({"geo.view", "enterprises.view"} | DUTIES_READ
+                              | INSPECTIONS_READ | {"inspections.record"}),
     Role.DISINFECTION_CREW: frozenset({"geo.view"} | DUTIES_READ),
     Role.DUTY_OFFICER: frozenset({"geo.view", "people.view", "enterprises.view", "gate.view",
-                                  "gate.trace"} | DUTIES_READ),
+                                  "gate.trace"} | DUTIES_READ | INSPECTIONS_READ),
     Role.PROJECT_MANAGER: frozenset({"geo.view"}),
     Role.STATION_STAFF: frozenset({"geo.view", "people.view", "gate.view", "gate.register"}),
     # A liaison's assignment names their enterprise; they see that enterprise and nothing else.
-    Role.ENTERPRISE_LIAISON: frozenset({"enterprises.view", "enterprises.edit"}),
+    Role.ENTERPRISE_LIAISON: frozenset({"enterprises.view", "enterprises.edit",
+                                        "inspections.view", "rectifications.answer"}),
     Role.SYSTEM_ADMIN: frozenset(COMMAND | GATE_STAFF | DUTIES_STAFF | CHECKLISTS_EDIT
-                                 | {"audit.view", "accounts.manage"}),
+                                 | INSPECTIONS_PLAN | {"audit.view", "accounts.manage"}),
 }
 
 # Roles whose assignment is to an enterprise rather than to a whole jurisdiction subtree.

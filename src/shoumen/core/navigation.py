@@ -49,6 +49,9 @@ MODULES = [
     Module("duties", _("Duties"), "duties:window-list", "duties.view",
            badge="shoumen.duties.services.missed_today_count", badge_capability="duties.view",
            badge_label=_("missed windows today")),
+    Module("inspections", _("Inspections"), "inspections:today", "inspections.view",
+           badge="shoumen.inspections.services.escalated_count",
+           badge_capability="inspections.view", badge_label=_("escalated rectifications")),
     Module("ledgers", _("Ledgers"), "ledgers:jobs", "people.export"),
     Module("audit", _("Audit trail"), "core:audit-list", "audit.view"),
 ]

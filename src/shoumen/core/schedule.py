@@ -39,6 +39,8 @@ DEFAULT_SCHEDULE = [
     ("shoumen.duties.tasks.lay_out_today", "00:05"),
     # Windows that passed without a record: missed, one alert each.
     ("shoumen.duties.tasks.sweep_missed_windows", "*/5"),
+    # Rectifications past their deadline go to the supervision task force, once each.
+    ("shoumen.inspections.tasks.escalate_overdue_rectifications", "00:15"),
 ]
 
 

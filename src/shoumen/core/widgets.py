@@ -1,4 +1,4 @@
-"""Form widgets."""
+"""Form widgets, and the one field that takes several files (photos of a record)."""
 
 from django import forms
 from django.forms.utils import flatatt
@@ -35,3 +35,21 @@ class FastSelect(forms.Select):
              for key, label in self._pairs()),
         )
         return format_html("<select{}>{}</select>", flatatt(final_attrs), options)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Any number of files from one ``<input type=file multiple>``; a list (maybe empty).
+    Their content is checked by the service that stores them (``shoumen.evidence``)."""
+
+    def __init__(self, *args, accept: str = "image/*,application/pdf", **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": accept}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        return [super(MultipleFileField, self).clean(f, initial) for f in files]

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
 from django.utils.translation import get_language
 
@@ -153,6 +154,7 @@ class Exporter:
     capability: str = ""  # e.g. "people.export"
     columns: tuple[Column, ...] = ()
     chunk_size: int = 2000
+    list_url: str = ""  # the list page's URL name (default "<kind>:list")
 
     def queryset(self, user, params):
         """The rows ``user`` exports for ``params`` (a QueryDict of the list page's filters).
@@ -191,12 +193,60 @@ class Exporter:
 
     def back_url(self, params) -> str | None:
         """The page the export was asked from, with its filters (the confirmation's "cancel")."""
-        url = optional_url(f"{self.kind}:list")
+        url = optional_url(self.list_url or f"{self.kind}:list")
         return f"{url}?{params.urlencode()}" if url and params else url
 
     def describe_filters(self, params) -> str:
         """The filters in words, for the confirmation page and the audit note."""
         return "; ".join(f"{k}={','.join(v)}" for k, v in params.lists() if any(v)) or "-"
+
+
+class ListExporter(Exporter):
+    """The export of a list page: ``filterset_class`` (the page's own filters, read from the
+    same query string) over the rows the user may export; :meth:`narrow` adds the joins its
+    rows need."""
+
+    filterset_class: type | None = None
+
+    def narrow(self, queryset):
+        return queryset
+
+    def queryset(self, user, params):
+        model = self.filterset_class._meta.model
+        filterset = self.filterset_class(params, queryset=model.objects.visible_to(
+            user, self.capability), request=_UserOnly(user))
+        if not filterset.is_valid():
+            raise ValidationError(
+                [f"{filterset.form.fields[f].label if f in filterset.form.fields else f}: {m}"
+                 for f, messages in filterset.errors.items() for m in messages])
+        return self.narrow(filterset.qs)
+
+    def describe_filters(self, params):
+        filterset = self.filterset_class(params, queryset=self.filterset_class._meta.model
+                                         .objects.none())
+        cleaned = filterset.form.cleaned_data if filterset.is_valid() else {}
+        parts = []
+        for key, values in params.lists():
+            values = [v for v in values if v not in ("", None)]
+            if not values or key not in filterset.form.fields:
+                continue
+            value = cleaned.get(key)
+            if isinstance(value, list | tuple):
+                shown = ", ".join(str(v) for v in value)
+            elif value not in (None, ""):
+                shown = str(value)
+            else:
+                shown = ", ".join(values)
+            parts.append(f"{filterset.form.fields[key].label}: {shown}")
+        return "; ".join(parts)
+
+
+class _UserOnly:
+    """Enough of a request for a list's filter set outside a request (the export task)."""
+
+    def __init__(self, user):
+        self.user = user
+        self.GET = {}
 
 
 _importers: dict[str, Importer] = {}

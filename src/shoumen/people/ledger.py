@@ -22,7 +22,14 @@ from django.utils.translation import gettext_lazy
 from shoumen.core import audit, bulk, pii
 from shoumen.core.scoping import subtree_q
 from shoumen.ledgers import forking
-from shoumen.ledgers.registry import CellError, Column, Exporter, ImportContext, Importer, register
+from shoumen.ledgers.registry import (
+    CellError,
+    Column,
+    ImportContext,
+    Importer,
+    ListExporter,
+    register,
+)
 
 from . import fake
 from .filters import PersonFilter
@@ -378,7 +385,7 @@ def _collect_numbers(helper, records):
     return helper
 
 
-class PeopleExporter(Exporter):
+class PeopleExporter(ListExporter):
     kind = "people"
     label = gettext_lazy("People")
     capability = "people.export"
@@ -396,16 +403,10 @@ class PeopleExporter(Exporter):
         Column("tags", "标签", "Tags", width=20),
     )
 
-    def queryset(self, user, params):
-        """The list page's rows for these filters, limited to where ``user`` may export."""
-        base = Person.objects.visible_to(user, self.capability)
-        request = _UserOnly(user)
-        filterset = PersonFilter(params, queryset=base, request=request)
-        if not filterset.is_valid():
-            raise ValidationError(
-                [f"{filterset.form.fields[f].label if f in filterset.form.fields else f}: {m}"
-                 for f, messages in filterset.errors.items() for m in messages])
-        return (filterset.qs.select_related("jurisdiction")
+    filterset_class = PersonFilter
+
+    def narrow(self, queryset):
+        return (queryset.select_related("jurisdiction")
                 .prefetch_related(Prefetch("tags", queryset=PersonTag.objects.only("name"))))
 
     def row(self, person):
@@ -416,32 +417,6 @@ class PeopleExporter(Exporter):
             person.get_kind_display(), person.get_status_display(),
             "，".join(sorted(t.name for t in person.tags.all())),
         ]
-
-    def describe_filters(self, params):
-        filterset = PersonFilter(params, queryset=Person.objects.none())
-        cleaned = filterset.form.cleaned_data if filterset.is_valid() else {}
-        parts = []
-        for key, values in params.lists():
-            values = [v for v in values if v not in ("", None)]
-            if not values or key not in filterset.form.fields:
-                continue
-            value = cleaned.get(key)
-            if isinstance(value, list | tuple):
-                shown = ", ".join(str(v) for v in value)
-            elif value not in (None, ""):
-                shown = str(value)
-            else:
-                shown = ", ".join(values)
-            parts.append(f"{filterset.form.fields[key].label}: {shown}")
-        return "; ".join(parts)
-
-
-class _UserOnly:
-    """Enough of a request for PersonFilter outside a request (the export task)."""
-
-    def __init__(self, user):
-        self.user = user
-        self.GET = {}
 
 
 register(PeopleImporter())

@@ -1,0 +1,91 @@
+"""Teams of staff and their training: setting a team up with its members, recording a
+training, and asking whether someone is trained for a duty on a day.
+
+Apps that send people out (disinfection, rosters) ask :func:`untrained` before they assign
+or accept a record, so "nobody is sent out before their training" holds in one place.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shoumen.core import authz
+from shoumen.core.services import service
+
+from .models import Team, TeamMember, TeamPosition, Training, TrainingTopic, User
+
+
+@service
+def create_team(*, actor, jurisdiction, kind: str, name: str, members=(), place=None) -> Team:
+    """A team at ``jurisdiction``; ``members``: (user, position, unit) triples, at most one
+    leader. Members must work where the team is."""
+    authz.authorize(actor, jurisdiction, "duties.manage",
+                    _("You may not set up teams in %(node)s.") % {"node": jurisdiction},
+                    field="jurisdiction")
+    errors = {}
+    if not (name or "").strip():
+        errors["name"] = _("Give the team a name, e.g. “泺源街道督导专班”.")
+    elif Team.objects.filter(jurisdiction=jurisdiction, name=name.strip()).exists():
+        errors["name"] = _("%(node)s already has a team called “%(name)s”.") % {
+            "node": jurisdiction, "name": name.strip()}
+    members = list(members)
+    if sum(1 for _user, position, _unit in members if position == TeamPosition.LEADER) > 1:
+        errors["members"] = [_("A team has one leader; make the others deputies.")]
+    outside = [str(user) for user, _position, _unit in members
+               if not authz.allows(user, jurisdiction, "geo.view")]
+    if outside:
+        errors.setdefault("members", []).append(
+            _("%(users)s do not work in %(node)s.") % {"users": "、".join(outside),
+                                                        "node": jurisdiction})
+    if errors:
+        raise ValidationError(errors)
+    team = Team.objects.create(jurisdiction=jurisdiction, kind=kind, name=name.strip(),
+                               place=place)
+    TeamMember.objects.bulk_create(TeamMember(team=team, user=user, position=position,
+                                              unit=unit or "")
+                                   for user, position, unit in members)
+    return team
+
+
+@service
+def record_training(*, actor, user: User, jurisdiction, topic: str, trained_on: date,
+                    valid_until: date, trainer: str = "") -> Training:
+    authz.authorize(actor, jurisdiction, "duties.manage",
+                    _("You may not record trainings in %(node)s.") % {"node": jurisdiction},
+                    field="jurisdiction")
+    errors = {}
+    if topic not in TrainingTopic.values:
+        errors["topic"] = _("Choose the topic of the training.")
+    if valid_until < trained_on:
+        errors["valid_until"] = _("A training is valid from the day it was given: give a date "
+                                  "on or after %(d)s.") % {"d": trained_on.isoformat()}
+    if trained_on > timezone.localdate():
+        errors["trained_on"] = _("Record a training once it has been given, not before.")
+    if errors:
+        raise ValidationError(errors)
+    return Training.objects.create(user=user, jurisdiction=jurisdiction, topic=topic,
+                                   trained_on=trained_on, valid_until=valid_until,
+                                   trainer=(trainer or "").strip()[:100])
+
+
+def is_trained(user, topic: str, on: date | None = None) -> bool:
+    on = on or timezone.localdate()
+    return Training.objects.filter(user=user, topic=topic, trained_on__lte=on,
+                                   valid_until__gte=on).exists()
+
+
+def untrained(user, topic: str, on: date | None = None) -> str | None:
+    """Why ``user`` may not be sent out for ``topic`` on ``on`` (None if they may)."""
+    if user is None or is_trained(user, topic, on):
+        return None
+    last = Training.objects.filter(user=user, topic=topic).order_by("-valid_until").first()
+    label = TrainingTopic(topic).label
+    if last is None:
+        return _("%(user)s has no recorded training in “%(topic)s”; record it first.") % {
+            "user": user, "topic": label}
+    return _("%(user)s's training in “%(topic)s” ran out on %(d)s; record a new one first.") % {
+        "user": user, "topic": label, "d": last.valid_until.isoformat()}
