@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "shoumen.evidence",
     "shoumen.checklists",
     "shoumen.inspections",
+    "shoumen.disinfection",
 ]
 
 MIDDLEWARE = [

@@ -19,6 +19,7 @@ urlpatterns = [
     path("evidence/", include("shoumen.evidence.urls")),
     path("duties/", include("shoumen.duties.urls")),
     path("inspections/", include("shoumen.inspections.urls")),
+    path("disinfection/", include("shoumen.disinfection.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

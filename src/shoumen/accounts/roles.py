@@ -53,30 +53,37 @@ INSPECTIONS_READ = {"inspections.view"}
 INSPECTIONS_WORK = INSPECTIONS_READ | {"inspections.record", "rectifications.answer"}
 INSPECTIONS_PLAN = INSPECTIONS_WORK | {"inspections.manage"}
 
+# Disinfection and patrols: see sites and their register; record operations (a trained
+# crew member); set sites up and name who does them.
+DISINFECTION_READ = {"disinfection.view"}
+DISINFECTION_WORK = DISINFECTION_READ | {"disinfection.record"}
+DISINFECTION_SETUP = DISINFECTION_WORK | {"disinfection.manage"}
+
+# What a commander plans and sets up beyond the people registry and the gate.
+COMMAND_DUTIES = DUTIES_STAFF | CHECKLISTS_EDIT | INSPECTIONS_PLAN | DISINFECTION_SETUP
+
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.DISTRICT_COMMANDER: frozenset(COMMAND | GATE_STAFF | DUTIES_STAFF | CHECKLISTS_EDIT
-                                       | INSPECTIONS_PLAN | {"audit.view"}),
-    Role.SUBDISTRICT_COMMANDER: frozenset(COMMAND | GATE_STAFF | DUTIES_STAFF | CHECKLISTS_EDIT
-                                          | INSPECTIONS_PLAN),
+    Role.DISTRICT_COMMANDER: frozenset(COMMAND | GATE_STAFF | COMMAND_DUTIES | {"audit.view"}),
+    Role.SUBDISTRICT_COMMANDER: frozenset(COMMAND | GATE_STAFF | COMMAND_DUTIES),
     Role.COMMUNITY_WORKER: frozenset(PEOPLE_WORK | GATE_STAFF | DUTIES_STAFF | INSPECTIONS_WORK
-                                           | {"people.reveal",
-                                                                 "people.import",
-                                                                 "enterprises.view"}),
+                                     | DISINFECTION_SETUP
+                                     | {"people.reveal", "people.import", "enterprises.view"}),
     Role.GRID_WORKER: frozenset(PEOPLE_WORK | GATE_READ | {"gate.alerts", "gate.trace"}),
     Role.CHECKPOINT_GUARD: frozenset({"geo.view", "gate.view", "gate.register"}),
     Role.VOLUNTEER: frozenset(PEOPLE_READ),
-    Role.INSPECTOR: frozenset({"geo.view", "enterprises.view"} | DUTIES_READ
-                              | INSPECTIONS_READ | {"inspections.record"}),
-    Role.DISINFECTION_CREW: frozenset({"geo.view"} | DUTIES_READ),
+    Role.INSPECTOR: frozenset({"geo.view", "enterprises.view", "inspections.record"}
+                              | DUTIES_READ | INSPECTIONS_READ | DISINFECTION_READ),
+    Role.DISINFECTION_CREW: frozenset({"geo.view"} | DUTIES_READ | DISINFECTION_WORK),
     Role.DUTY_OFFICER: frozenset({"geo.view", "people.view", "enterprises.view", "gate.view",
-                                  "gate.trace"} | DUTIES_READ | INSPECTIONS_READ),
+                                  "gate.trace"} | DUTIES_READ | INSPECTIONS_READ
+                                 | DISINFECTION_READ),
     Role.PROJECT_MANAGER: frozenset({"geo.view"}),
     Role.STATION_STAFF: frozenset({"geo.view", "people.view", "gate.view", "gate.register"}),
     # A liaison's assignment names their enterprise; they see that enterprise and nothing else.
     Role.ENTERPRISE_LIAISON: frozenset({"enterprises.view", "enterprises.edit",
                                         "inspections.view", "rectifications.answer"}),
-    Role.SYSTEM_ADMIN: frozenset(COMMAND | GATE_STAFF | DUTIES_STAFF | CHECKLISTS_EDIT
-                                 | INSPECTIONS_PLAN | {"audit.view", "accounts.manage"}),
+    Role.SYSTEM_ADMIN: frozenset(COMMAND | GATE_STAFF | COMMAND_DUTIES
+                                 | {"audit.view", "accounts.manage"}),
 }
 
 # Roles whose assignment is to an enterprise rather than to a whole jurisdiction subtree.

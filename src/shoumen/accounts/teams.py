@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shoumen.core import authz
+from shoumen.core.scoping import scope_for
 from shoumen.core.services import service
 
 from .models import Team, TeamMember, TeamPosition, Training, TrainingTopic, User
@@ -36,11 +37,11 @@ def create_team(*, actor, jurisdiction, kind: str, name: str, members=(), place=
     if sum(1 for _user, position, _unit in members if position == TeamPosition.LEADER) > 1:
         errors["members"] = [_("A team has one leader; make the others deputies.")]
     outside = [str(user) for user, _position, _unit in members
-               if not authz.allows(user, jurisdiction, "geo.view")]
+               if not works_in(user, jurisdiction)]
     if outside:
         errors.setdefault("members", []).append(
-            _("%(users)s do not work in %(node)s.") % {"users": "、".join(outside),
-                                                        "node": jurisdiction})
+            _("These members work neither in %(node)s nor below it: %(users)s.") % {
+                "users": "、".join(outside), "node": jurisdiction})
     if errors:
         raise ValidationError(errors)
     team = Team.objects.create(jurisdiction=jurisdiction, kind=kind, name=name.strip(),
@@ -49,6 +50,15 @@ def create_team(*, actor, jurisdiction, kind: str, name: str, members=(), place=
                                               unit=unit or "")
                                    for user, position, unit in members)
     return team
+
+
+def works_in(user, node) -> bool:
+    """True if ``user`` holds a role at ``node``, above it or anywhere below it (a community's
+    worker joins the subdistrict's task force)."""
+    scope = scope_for(user)
+    return user.is_active and (scope.is_global or any(
+        path.startswith(node.path) or node.path.startswith(path)
+        for path in scope.paths("geo.view")))
 
 
 @service

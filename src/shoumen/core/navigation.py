@@ -52,6 +52,7 @@ MODULES = [
     Module("inspections", _("Inspections"), "inspections:today", "inspections.view",
            badge="shoumen.inspections.services.escalated_count",
            badge_capability="inspections.view", badge_label=_("escalated rectifications")),
+    Module("disinfection", _("Disinfection"), "disinfection:site-list", "disinfection.view"),
     Module("ledgers", _("Ledgers"), "ledgers:jobs", "people.export"),
     Module("audit", _("Audit trail"), "core:audit-list", "audit.view"),
 ]

@@ -2,6 +2,7 @@
 jurisdiction's subtree, a state, a kind of record, the user's own duties."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -20,11 +21,13 @@ class WindowFilter(ScopedNodeChoices, django_filters.FilterSet):
     state = django_filters.ChoiceFilter(label=_("State"), method="in_state",
                                         choices=WindowState.choices)
     kind = django_filters.CharFilter(label=_("Kind of record"), field_name="duty__kind")
+    place = django_filters.NumberFilter(label=_("Place"), method="at_place",
+                                        widget=forms.HiddenInput)
     mine = django_filters.BooleanFilter(label=_("My duties only"), method="only_mine")
 
     class Meta:
         model = Window
-        fields = ["day", "node", "state", "kind", "mine"]
+        fields = ["day", "node", "state", "kind", "place", "mine"]
 
     @property
     def qs(self):
@@ -48,6 +51,10 @@ class WindowFilter(ScopedNodeChoices, django_filters.FilterSet):
         if state == WindowState.DUE:
             return queryset.filter(state=WindowState.DUE).exclude(passed)
         return queryset.filter(state=state)
+
+    def at_place(self, queryset, name, place_id):
+        """Duties at the place, or at a place in it (a building's sites and venues)."""
+        return queryset.filter(Q(duty__place_id=place_id) | Q(duty__place__building_id=place_id))
 
     def only_mine(self, queryset, name, value):
         user = getattr(self.request, "user", None)

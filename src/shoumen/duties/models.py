@@ -30,6 +30,10 @@ class Duty(AuditedModel):
                                      related_name="+")
     subject_id = models.PositiveBigIntegerField(null=True, blank=True)
     subject = GenericForeignKey("subject_type", "subject_id")
+    place = models.ForeignKey("geo.Place", verbose_name=_("place"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="duties",
+                              help_text=_("Where the subject is: a building's page shows the "
+                                          "duties in it."))
     frequency = models.CharField(_("how often"), max_length=16, choices=Frequency.choices)
     windows = models.JSONField(_("windows"), default=list, blank=True,
                                help_text=_('Local times, e.g. [["08:00", "10:00"], ["13:00", '

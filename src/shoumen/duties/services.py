@@ -27,7 +27,7 @@ LAYOUT_BATCH = 5000
 @service
 def create_duty(*, actor, jurisdiction, title: str, kind: str, frequency: str, starts_on: date,
                 windows=(), interval_days: int = 1, ends_on: date | None = None, subject=None,
-                owner=None, leader=None) -> Duty:
+                place=None, owner=None, leader=None) -> Duty:
     """A new duty, with today's windows that have not ended yet laid out at once.
 
     ValidationError (by field) for a schedule that cannot work; NotAllowed unless the actor
@@ -65,7 +65,7 @@ def create_duty(*, actor, jurisdiction, title: str, kind: str, frequency: str, s
     duty = Duty.objects.create(
         jurisdiction=jurisdiction, title=title.strip(), kind=kind, frequency=frequency,
         windows=windows, interval_days=interval_days or 1, starts_on=starts_on, ends_on=ends_on,
-        subject=subject, owner=owner, leader=leader)
+        subject=subject, place=place, owner=owner, leader=leader)
     today = timezone.localdate()
     for day in (today, today + timedelta(days=1)):  # tomorrow's too, before the morning run
         lay_out(day, duties=[duty])

@@ -2,17 +2,21 @@
 done, late, missed, the rate), filtered like any list; missed ones first to the eye."""
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shoumen.core import authz
 from shoumen.core.views import input_types, list_page
+from shoumen.geo.models import Place
 
 from . import services
 from .filters import WindowFilter
 from .models import Window
 
-NO_DUTIES = _("Your role does not include duties. Ask your administrator if you need it.")
+NO_DUTIES = gettext_lazy("Your role does not include duties. Ask your administrator if you need it.")
 
 
 @login_required
@@ -34,3 +38,28 @@ def _mark_passed(windows) -> None:
     now = timezone.now()
     for window in windows:
         window.passed = window.state == "due" and window.ends_at <= now
+
+
+KIND_LABELS = {"inspection": gettext_lazy("Inspections"),
+               "disinfection": gettext_lazy("Disinfection"), "patrol": gettext_lazy("Patrols")}
+
+
+@login_required
+def place_panel(request, pk: int):
+    """Today's compliance at a place (a building: its own duties and those of the sites and
+    venues in it), by kind of record; empty when there is none the user sees."""
+    user = request.user
+    place = Place.objects.visible_to(user).filter(pk=pk).first()
+    if place is None or not authz.holds(user, "duties.view"):
+        return HttpResponse("")
+    today = timezone.localdate()
+    windows = (Window.objects.visible_to(user).filter(day=today)
+               .filter(Q(duty__place=place) | Q(duty__place__building=place)))
+    kinds = []
+    for kind in windows.order_by("duty__kind").values_list("duty__kind", flat=True).distinct():
+        counts = services.counts(windows.filter(duty__kind=kind))
+        kinds.append((kind, {**counts, "label": KIND_LABELS.get(kind, kind)}))
+    if not kinds:
+        return HttpResponse("")
+    return render(request, "duties/_place_panel.html", {"place": place, "kinds": kinds,
+                                                        "day": today})

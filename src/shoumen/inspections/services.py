@@ -118,17 +118,17 @@ def _inspectors(team: Team, jurisdiction: Node) -> list:
 
 
 def subjects_of(plan: InspectionPlan) -> list[tuple]:
-    """(subject, name, jurisdiction id, enterprise id or None, responsible party) of each
-    subject the plan covers today."""
+    """(subject, name, jurisdiction id, its place, enterprise id or None, responsible party)
+    of each subject the plan covers today."""
     if plan.source == SubjectSource.BUILDING_ENTERPRISES:
-        return [(e, e.name, e.jurisdiction_id, e.pk, e.name)
+        return [(e, e.name, e.jurisdiction_id, plan.building, e.pk, e.name)
                 for e in plan.building.enterprises.order_by("name", "pk")]
     if plan.source == SubjectSource.COMMUNITY_VENUES:
         venues = Place.objects.filter(kind=PlaceKind.VENUE, active=True,
                                       jurisdiction__in=plan.area.subtree()).order_by("name", "pk")
-        return [(v, v.name, v.jurisdiction_id, None, v.name) for v in venues]
+        return [(v, v.name, v.jurisdiction_id, v, None, v.name) for v in venues]
     building = plan.building
-    return [(building, building.name, building.jurisdiction_id, None,
+    return [(building, building.name, building.jurisdiction_id, building, None,
              building.property_company or building.name)]
 
 
@@ -137,7 +137,7 @@ def _add_subjects(plan: InspectionPlan, actor) -> int:
     inspectors = _inspectors(plan.team, plan.jurisdiction)
     leader = plan.team.leader()
     added = 0
-    for n, (subject, name, node_id, enterprise_id, party) in enumerate(subjects_of(plan)):
+    for n, (subject, name, node_id, place, enterprise_id, party) in enumerate(subjects_of(plan)):
         kind = ContentType.objects.get_for_model(subject)
         if (kind.pk, subject.pk) in have:
             continue
@@ -146,7 +146,7 @@ def _add_subjects(plan: InspectionPlan, actor) -> int:
         duty = create_duty(actor=actor, jurisdiction=node, title=f"{plan.name} · {name}",
                            kind=KIND, frequency=plan.frequency, windows=plan.windows,
                            interval_days=plan.interval_days, starts_on=plan.starts_on,
-                           ends_on=plan.ends_on, subject=subject, owner=owner,
+                           ends_on=plan.ends_on, subject=subject, place=place, owner=owner,
                            leader=leader if leader and authz.allows(leader, node, "duties.view")
                            else None)
         PlanSubject.objects.create(plan=plan, duty=duty, jurisdiction_id=node_id,

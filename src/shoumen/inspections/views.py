@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shoumen.core import authz
 from shoumen.core.views import add_service_errors, form_page, input_types, list_page
@@ -18,7 +19,8 @@ from .filters import InspectionFilter, PlanFilter, RectificationFilter
 from .forms import ANSWER, PHOTO, AnswerForm, InspectionForm, PlanForm, ReinspectForm
 from .models import Inspection, InspectionPlan, PlanSubject, Rectification, RectificationState
 
-NO_INSPECTIONS = _("Your role does not include inspections. Ask your administrator if you need it.")
+NO_INSPECTIONS = gettext_lazy("Your role does not include inspections. Ask your administrator "
+                              "if you need it.")
 
 
 @login_required
