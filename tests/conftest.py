@@ -52,6 +52,22 @@ def login(client):
 
 
 @pytest.fixture
+def media_root(settings, tmp_path):
+    """Uploaded and generated files (evidence, ledgers) in the test's own directory."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def english():
+    """English msgids: assertions must not depend on which translations are compiled."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
 def world(db):
     return World()
 

@@ -19,7 +19,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import translation
 from openpyxl import Workbook
 from PIL import Image
 
@@ -43,11 +42,7 @@ IMPORT_MEMORY_BOUND_MB = 512
 REFUSAL_SECONDS = 5
 
 
-@pytest.fixture(autouse=True)
-def _media_and_english(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("media_root", "english")
 
 
 # --- building files ------------------------------------------------------------------------

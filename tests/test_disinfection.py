@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import QueryDict
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from openpyxl import load_workbook
 from PIL import Image
 from rest_framework.test import APIClient
@@ -51,11 +51,7 @@ def train(world, who, on=None, days=180):
                                  valid_until=on + timedelta(days=days))
 
 
-@pytest.fixture(autouse=True)
-def _media_and_english(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("media_root", "english")
 
 
 @pytest.fixture

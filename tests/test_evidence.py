@@ -19,10 +19,7 @@ from tests import factories
 GPS = 0x8825
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
+pytestmark = pytest.mark.usefixtures("media_root")
 
 
 def phone_photo(size=(3000, 2000), orientation=6) -> bytes:
@@ -91,29 +88,29 @@ def codes(exc) -> list[str]:
     (phone_photo()[:600], "cut.jpg", "image_damaged"),
     (b"", "empty.jpg", "empty"),
 ])
-def test_a_wrong_or_damaged_upload_is_refused_and_nothing_is_stored(world, record, _media, content,
+def test_a_wrong_or_damaged_upload_is_refused_and_nothing_is_stored(world, record, media_root, content,
                                                                     name, code):
     with pytest.raises(ValidationError) as exc:
         services.attach(record, upload(content, name), actor=world.worker_a,
                         capability="people.edit")
     assert codes(exc) == [code] and exc.value.error_dict["file"][0].messages[0]
-    assert not Evidence.objects.exists() and stored_files(_media) == []
+    assert not Evidence.objects.exists() and stored_files(media_root) == []
 
 
-def test_an_oversized_upload_is_refused_with_the_limit(world, record, settings, _media):
+def test_an_oversized_upload_is_refused_with_the_limit(world, record, settings, media_root):
     settings.EVIDENCE_MAX_BYTES = 10_000
     with pytest.raises(ValidationError) as exc:
         services.attach(record, upload(phone_photo()), actor=world.worker_a,
                         capability="people.edit")
     assert codes(exc) == ["too_large"] and "9.8" in exc.value.message_dict["file"][0]
-    assert not Evidence.objects.exists() and stored_files(_media) == []
+    assert not Evidence.objects.exists() and stored_files(media_root) == []
 
 
-def test_only_who_may_change_the_record_attaches(world, record, _media):
+def test_only_who_may_change_the_record_attaches(world, record, media_root):
     for actor in (world.volunteer, world.worker_b):  # sees it / does not even see it
         with pytest.raises(NotAllowed):
             services.attach(record, upload(phone_photo()), actor=actor, capability="people.edit")
-    assert not Evidence.objects.exists() and stored_files(_media) == []
+    assert not Evidence.objects.exists() and stored_files(media_root) == []
 
 
 def test_the_file_is_served_only_to_users_who_may_see_the_record(world, record):

@@ -15,9 +15,7 @@ IMPORTS = "/api/ledgers/imports/"
 EXPORTS = "/api/ledgers/exports/"
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+pytestmark = pytest.mark.usefixtures("media_root")
 
 
 def api(user):

@@ -3,7 +3,6 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
-from django.utils import translation
 from openpyxl import load_workbook
 
 from shoumen.core.authz import NotAllowed
@@ -14,12 +13,7 @@ from shoumen.people import services as people_services
 from shoumen.people.models import PersonTag
 from tests.factories import force_update, person
 
-
-@pytest.fixture(autouse=True)
-def _media_and_english(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("media_root", "english")
 
 
 @pytest.fixture

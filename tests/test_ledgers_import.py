@@ -29,12 +29,7 @@ A = "370103001001"  # 甲社区
 B = "370103001002"  # 乙社区
 
 
-@pytest.fixture(autouse=True)
-def _media_and_english(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    # English msgids: the assertions must not depend on which translations are compiled.
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("media_root", "english")
 
 
 @pytest.fixture

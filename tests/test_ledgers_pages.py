@@ -13,10 +13,7 @@ from shoumen.people.models import Person
 from tests.factories import person
 from tests.test_ledgers_import import row, upload, xlsx_bytes
 
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+pytestmark = pytest.mark.usefixtures("media_root")
 
 
 def post_upload(client, world, rows, mode="all_or_nothing", jurisdiction=None):
