@@ -100,3 +100,25 @@ def test_a_duty_set_through_the_api_has_its_schedule_checked(world, today):
     assert Duty.objects.get().windows == [["22:00", "02:00"]]
     elsewhere = api(world.worker_b).post("/api/duties/duties/", body, format="json")
     assert elsewhere.status_code == 400 and "jurisdiction" in elsewhere.json()
+
+
+def test_the_page_compares_the_children_and_drills_down_to_their_missed_windows(world, login,
+                                                                                patrol, today):
+    with time_machine.travel(local(today, 0, 1), tick=False):
+        services.create_duty(actor=world.worker_b, jurisdiction=world.community_b,
+                             title="乙社区大堂消杀", kind="disinfection",
+                             frequency=Frequency.DAILY, starts_on=today, owner=world.worker_b)
+    with time_machine.travel(local(today + timedelta(days=1), 0, 30), tick=False):
+        client = login(world.commander)
+        html = client.get(reverse("duties:window-list"), {"day": today.isoformat()}).content.decode()
+        assert f'data-child="{world.community_a.pk}"' in html
+        assert f'data-child="{world.community_b.pk}"' in html
+        drill = client.get(reverse("duties:window-list"), {
+            "day": today.isoformat(), "node": world.community_b.pk, "state": "missed"})
+        assert drill.content.decode().count('data-state="missed"') == 1
+        week = client.get(reverse("duties:window-list"), {"day": today.isoformat(),
+                                                         "week": "true"}).content.decode()
+        assert (today - timedelta(days=6)).isoformat() in week
+        rows = services.counts_by_child(Window.objects.filter(day=today), world.luoyuan)
+        assert [(child.name, c["due"], c["missed"]) for child, c in rows] == [
+            ("甲社区", 3, 2), ("乙社区", 1, 1)]

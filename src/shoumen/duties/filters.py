@@ -1,6 +1,8 @@
 """The windows list's filters (page and API alike): a day (today unless chosen), a
 jurisdiction's subtree, a state, a kind of record, the user's own duties."""
 
+from datetime import timedelta
+
 import django_filters
 from django import forms
 from django.db.models import Q
@@ -15,8 +17,10 @@ from .models import Window, WindowState
 class WindowFilter(ScopedNodeChoices, django_filters.FilterSet):
     node_capability = "duties.view"
 
-    day = django_filters.DateFilter(label=_("Day"), method="on_day",
+    day = django_filters.DateFilter(label=_("Day"), method="noop",
                                     help_text=_("Empty: today."))
+    week = django_filters.BooleanFilter(label=_("The week to that day"), method="noop",
+                                        widget=forms.CheckboxInput)
     node = jurisdiction_filter()
     state = django_filters.ChoiceFilter(label=_("State"), method="in_state",
                                         choices=WindowState.choices)
@@ -27,7 +31,7 @@ class WindowFilter(ScopedNodeChoices, django_filters.FilterSet):
 
     class Meta:
         model = Window
-        fields = ["day", "node", "state", "kind", "place", "mine"]
+        fields = ["day", "week", "node", "state", "kind", "place", "mine"]
 
     @property
     def qs(self):
@@ -35,13 +39,17 @@ class WindowFilter(ScopedNodeChoices, django_filters.FilterSet):
         on the form), rather than another day's under the wrong date."""
         if self.form.is_bound and not self.form.is_valid():
             return self.queryset.none()
-        queryset = super().qs
-        if not (self.form.is_bound and self.form.cleaned_data.get("day")):
-            queryset = queryset.filter(day=timezone.localdate())
-        return queryset
+        first, last = self.period()
+        return super().qs.filter(day__gte=first, day__lte=last)
 
-    def on_day(self, queryset, name, day):
-        return queryset.filter(day=day)
+    def period(self) -> tuple:
+        """(first day, last day): the chosen day (today), or the week ending on it."""
+        data = self.form.cleaned_data if self.form.is_bound and self.form.is_valid() else {}
+        last = data.get("day") or timezone.localdate()
+        return (last - timedelta(days=6) if data.get("week") else last), last
+
+    def noop(self, queryset, name, value):
+        return queryset  # the period (day, week) is applied in qs, with its default
 
     def in_state(self, queryset, name, state):
         """A window past its end without a record is missed, swept or not."""

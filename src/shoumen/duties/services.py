@@ -12,11 +12,14 @@ from datetime import date, datetime, time, timedelta
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Q
+from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shoumen.core import authz
+from shoumen.core.scoping import subtree_q
 from shoumen.core.services import service
+from shoumen.geo.models import PATH_SEGMENT
 
 from .models import Duty, Window, WindowState
 from .schedules import Frequency, parse_windows, windows_on
@@ -167,6 +170,28 @@ def counts(windows, now=None) -> dict:
     result["due"] = result["done"] + result["late"] + result["missed"]
     done = result["done"] + result["late"]
     result["rate"] = round(100 * done / result["due"], 1) if result["due"] else None
+    return result
+
+
+def counts_by_child(windows, parent, now=None) -> list[tuple]:
+    """:func:`counts` for each child of the jurisdiction ``parent`` (its subtree's windows
+    grouped by the child they lie under) in one query: which community lags."""
+    now = now or timezone.now()
+    passed = Q(state=WindowState.DUE, ends_at__lte=now)
+    width = len(parent.path) + PATH_SEGMENT
+    rows = (windows.filter(subtree_q(parent.path, "jurisdiction__")).order_by()
+            .annotate(child=Substr("jurisdiction__path", 1, width)).values("child").annotate(
+                done=Count("pk", filter=Q(state=WindowState.DONE)),
+                late=Count("pk", filter=Q(state=WindowState.LATE)),
+                missed=Count("pk", filter=Q(state=WindowState.MISSED) | passed),
+                open=Count("pk", filter=Q(state=WindowState.DUE, ends_at__gt=now))))
+    by_path = {row["child"]: row for row in rows}
+    result = []
+    for child in parent.children.order_by("path"):
+        row = by_path.get(child.path, {"done": 0, "late": 0, "missed": 0, "open": 0})
+        due = row["done"] + row["late"] + row["missed"]
+        rate = round(100 * (row["done"] + row["late"]) / due, 1) if due else None
+        result.append((child, {**row, "due": due, "rate": rate}))
     return result
 
 

@@ -9,8 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from shoumen.core import authz
+from shoumen.core.scoping import scope_for
 from shoumen.core.views import input_types, list_page
-from shoumen.geo.models import Place
+from shoumen.geo.models import Node, Place
 
 from . import services
 from .filters import WindowFilter
@@ -31,7 +32,26 @@ def window_list(request):
 
 
 def _compliance(filterset) -> dict:
-    return {"counts": services.counts(filterset.qs), "now": timezone.now()}
+    """The counts of the filtered windows, and the same for each child of the chosen
+    jurisdiction (or of the user's own, when they have one): which one lags."""
+    parent = filterset.form.cleaned_data.get("node") if filterset.form.is_valid() else None
+    if parent is None:
+        parent = _home_node(filterset.request.user)
+    children = services.counts_by_child(filterset.qs, parent) if parent is not None else []
+    first, last = filterset.period()
+    return {"counts": services.counts(filterset.qs), "now": timezone.now(), "parent": parent,
+            "children": [(child, c) for child, c in children if c["due"] or c["open"]],
+            "first": first, "last": last}
+
+
+def _home_node(user):
+    """The one jurisdiction the user's duties grant is at (the city for a superuser), else
+    None."""
+    scope = scope_for(user)
+    if scope.is_global:
+        return Node.objects.filter(parent=None).order_by("path").first()
+    paths = scope.paths("duties.view")
+    return Node.objects.filter(path=paths[0]).first() if len(paths) == 1 else None
 
 
 def _mark_passed(windows) -> None:
