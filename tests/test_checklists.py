@@ -9,6 +9,7 @@ from django.utils import translation
 from shoumen.checklists import services
 from shoumen.checklists.models import Checklist, ChecklistItem, ItemKind
 from shoumen.core.authz import NotAllowed
+from tests import factories
 
 ITEMS = [
     {"key": "exits", "text": "安全出口畅通", "kind": ItemKind.YES_NO, "photo_when_failed": True},
@@ -122,3 +123,57 @@ def test_a_required_answer_missing_and_an_optional_one_left_out(version):
     with pytest.raises(ValidationError) as exc:
         services.fill(version, {"exits": "yes", "masks": "充足"}, photos={"entrance"})
     assert list(exc.value.message_dict) == ["chlorine"]
+
+
+def rows(*items, extra=0):
+    """The editor's POST: the formset of item rows."""
+    data = {"items-TOTAL_FORMS": str(len(items) + extra), "items-INITIAL_FORMS": "0",
+            "items-MIN_NUM_FORMS": "0", "items-MAX_NUM_FORMS": "100"}
+    for n, item in enumerate(items):
+        data.update({f"items-{n}-{key}": value for key, value in item.items()})
+        data.setdefault(f"items-{n}-kind", "yes_no")
+    for n in range(len(items), len(items) + extra):
+        data[f"items-{n}-kind"] = "yes_no"
+    return data
+
+
+def test_the_editor_publishes_a_new_template_and_its_next_version(world, login):
+    client = login(world.commander)
+    bad = client.post("/checklists/new/", {"name": "大堂", "code": "Lobby!",
+                                            "jurisdiction": world.luoyuan.pk,
+                                            **rows({"text": "x", "kind": "number", "low": "9",
+                                                    "high": "1"}, extra=2)})
+    page = bad.content.decode()
+    assert bad.status_code == 200 and "lower-case letters" in page and "lower limit" in page
+    assert not Checklist.objects.exists()
+    made = client.post("/checklists/new/", {
+        "name": "写字楼公共区域", "code": "office-public", "jurisdiction": world.luoyuan.pk,
+        **rows({"text": "电梯轿厢已消毒", "photo_when_failed": "on", "required": "on"},
+               {"text": "含氯消毒液", "kind": "number", "low": "500", "high": "1000",
+                "unit": "mg/L", "required": "on"}, extra=2)})
+    assert made.status_code == 302
+    checklist = Checklist.objects.get(code="office-public")
+    assert [i.text for i in checklist.current().items.all()] == ["电梯轿厢已消毒", "含氯消毒液"]
+    edit = client.get(f"/checklists/{checklist.pk}/edit/").content.decode()
+    assert 'value="电梯轿厢已消毒"' in edit  # the next version starts as a copy
+    client.post(f"/checklists/{checklist.pk}/edit/", {
+        "name": "写字楼公共区域检查",
+        **rows({"text": "电梯轿厢已消毒", "required": "on"},
+               {"text": "垃圾桶加盖", "required": "on", "DELETE": "on"},
+               {"text": "口罩收集桶", "kind": "choice", "choices": "已清运, 未清运",
+                "failing": "未清运"})})
+    checklist.refresh_from_db()
+    assert checklist.current().number == 2 and checklist.name == "写字楼公共区域检查"
+    assert [i.text for i in checklist.current().items.all()] == ["电梯轿厢已消毒", "口罩收集桶"]
+    v1 = client.get(f"/checklists/{checklist.pk}/", {"v": "1"}).content.decode()
+    assert "含氯消毒液" in v1 and "Records made with this version keep it." in v1
+
+
+def test_only_those_who_manage_checklists_edit_them(world, login, version):
+    inspector = factories.user("insp", "inspector", world.luoyuan)
+    client = login(inspector)
+    assert client.get("/checklists/").status_code == 200
+    assert client.get(f"/checklists/{version.checklist_id}/edit/").status_code == 403
+    assert client.get("/checklists/new/").status_code == 403
+    outsider = factories.user("lixia", "district_commander", world.lixia)
+    assert login(outsider).get(f"/checklists/{version.checklist_id}/").status_code == 404

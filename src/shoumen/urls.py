@@ -18,6 +18,7 @@ urlpatterns = [
     path("gate/", include("shoumen.gate.urls")),
     path("evidence/", include("shoumen.evidence.urls")),
     path("duties/", include("shoumen.duties.urls")),
+    path("checklists/", include("shoumen.checklists.urls")),
     path("inspections/", include("shoumen.inspections.urls")),
     path("disinfection/", include("shoumen.disinfection.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
