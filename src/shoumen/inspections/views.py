@@ -90,7 +90,11 @@ def inspection_detail(request, pk: int):
     failed = set(inspection.failed)
     answers = [(item, inspection.answers.get(item.key), item.key in failed)
                for item in inspection.version.items.all()]
+    plan = inspection.subject.plan
     return render(request, "inspections/inspection_detail.html", {
+        # a community's staff or a liaison sees the record, not always the subdistrict's plan
+        "plan_url": plan.get_absolute_url() if InspectionPlan.objects.visible_to(
+            request.user).filter(pk=plan.pk).exists() else None,
         "inspection": inspection, "answers": answers, "evidence": of_record(inspection),
         "rectifications": inspection.rectifications.all()})
 

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from shoumen.accounts.models import User
 from shoumen.core import audit, request_context
 from shoumen.core.models import AuditAction
+from shoumen.demo.duties import seed_duties
 from shoumen.demo.world import (
     DEMO_ACCOUNTS,
     DEMO_PASSWORD,
@@ -110,7 +111,11 @@ class Command(BaseCommand):
                 self.stdout.write(line)
             self.stdout.flush()
         gate = self._load_gate(admin, seed, scale, entries)
-        if not summary and not gate.lines:
+        with request_context.acting_as(admin):
+            duties = seed_duties(seed=seed, actor=admin)
+        for line in duties.lines:
+            self.stdout.write(line)
+        if not summary and not gate.lines and not duties.lines:
             self.stdout.write("The gate demo data is loaded too; nothing to do.")
             return
         self.stdout.write(f"Done in {time.perf_counter() - started:.1f} s.")
