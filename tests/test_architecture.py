@@ -70,3 +70,16 @@ def test_the_check_sees_a_reach_and_a_loop():
         test_no_module_imports_itself_through_others(graph)
     with pytest.raises(AssertionError, match="passes.services -> shoumen.people.views"):
         test_no_app_imports_another_apps_pages_api_admin_or_tasks(graph)
+
+
+def test_no_template_comment_spans_lines():
+    """Django's ``{# #}`` ends at the line's end: one left open shows its text on the page
+    (it did, above every page's navigation). Longer comments use ``{% comment %}``."""
+    from pathlib import Path
+
+    import shoumen
+
+    open_comments = [f"{path}:{n}" for path in Path(shoumen.__file__).parent.rglob("*.html")
+                     for n, line in enumerate(path.read_text().splitlines(), start=1)
+                     if "{#" in line and "#}" not in line.split("{#", 1)[1]]
+    assert not open_comments

@@ -69,8 +69,12 @@ class InspectionForm(forms.Form):
         return {**photos, "": self.cleaned_data.get("photos") or []}
 
     def add_service_error(self, key: str, messages) -> None:
-        """Put the service's error for item ``key`` (or a form field) where it belongs."""
-        for name in (ANSWER + key, PHOTO + key, key):
+        """Put the service's error for item ``key`` (or a form field) where it belongs: under
+        the photo when the item is answered (its photo is what is missing), else under the
+        answer."""
+        answered = self.cleaned_data.get(ANSWER + key) not in (None, "")
+        order = (PHOTO + key, ANSWER + key) if answered else (ANSWER + key, PHOTO + key)
+        for name in (*order, key):
             if name in self.fields:
                 self.add_error(name, messages)
                 return

@@ -22,6 +22,7 @@
     },
     visualMap: {
       type: "piecewise", orient: "horizontal", left: "center", bottom: 0,
+      itemWidth: 10, itemHeight: 10, itemGap: 6, textStyle: {fontSize: 10},
       pieces: [
         {value: -1, label: L.none, color: "#e9ecef"},
         {lt: 50, gte: 0, label: "<50%", color: "#dc3545"},
