@@ -177,3 +177,37 @@ def test_only_those_who_manage_checklists_edit_them(world, login, version):
     assert client.get("/checklists/new/").status_code == 403
     outsider = factories.user("lixia", "district_commander", world.lixia)
     assert login(outsider).get(f"/checklists/{version.checklist_id}/").status_code == 404
+
+
+def test_the_api_publishes_templates_and_their_versions(world):
+    from rest_framework.test import APIClient
+
+    api = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    api.force_authenticate(world.commander)
+    made = api.post("/api/checklists/checklists/", {
+        "jurisdiction": world.luoyuan.pk, "code": "lobby", "name": "大堂检查", "purpose": "x",
+        "items": [{"text": "测温点", "kind": "yes_no"}]}, format="json")
+    assert made.status_code == 201, made.json()
+    assert made.json()["current"]["number"] == 1
+    pk = made.json()["id"]
+    taken = api.post("/api/checklists/checklists/", {
+        "jurisdiction": world.luoyuan.pk, "code": "lobby", "name": "x",
+        "items": [{"text": "a", "kind": "yes_no"}]}, format="json")
+    assert taken.status_code == 400 and "taken" in str(taken.json().get("code")), taken.json()
+    bad = api.post(f"/api/checklists/checklists/{pk}/versions/",
+                   {"items": [{"text": "a", "kind": "stars"}]}, format="json")
+    assert bad.status_code == 400
+    second = api.post(f"/api/checklists/checklists/{pk}/versions/", {
+        "items": [{"text": "测温点", "kind": "yes_no"}, {"text": "通风", "kind": "yes_no"}]},
+        format="json")
+    assert second.status_code == 201 and second.json()["number"] == 2
+    inspector = factories.user("insp", "inspector", world.luoyuan)
+    reader = APIClient()
+    reader.force_authenticate(inspector)
+    assert [v["number"] for v in reader.get(f"/api/checklists/checklists/{pk}/versions/")
+            .json()] == [2, 1]
+    assert reader.post(f"/api/checklists/checklists/{pk}/versions/", {"items": []},
+                       format="json").status_code == 403
+    outsider = APIClient()
+    outsider.force_authenticate(factories.user("lixia", "district_commander", world.lixia))
+    assert outsider.get(f"/api/checklists/checklists/{pk}/").status_code == 404

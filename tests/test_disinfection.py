@@ -253,3 +253,46 @@ def test_the_api_sets_up_sites_and_records_and_hides_others(world, crew, isolati
                                                      "protection": FULL},
                       format="json").status_code in (400, 403)
     assert date.fromisoformat(good.json()["done_at"][:10]) in (today, today + timedelta(days=1))
+
+
+def test_trainings_are_listed_and_recorded_on_their_page(world, login, crew):
+    client = login(world.commander)
+    listing = client.get(reverse("duties:training-list")).content.decode()
+    assert "crew_1" in listing and 'data-action="new-training"' in listing
+    fresh = user("crew_new", "disinfection_crew", world.community_a)
+    today = timezone.localdate()
+    bad = client.post(reverse("duties:training-new"), {
+        "user": fresh.pk, "jurisdiction": world.luoyuan.pk, "topic": "disinfection",
+        "trained_on": today.isoformat(), "valid_until": (today - timedelta(days=1)).isoformat()})
+    assert bad.status_code == 200 and "on or after" in bad.content.decode()
+    good = client.post(reverse("duties:training-new"), {
+        "user": fresh.pk, "jurisdiction": world.luoyuan.pk, "topic": "disinfection",
+        "trained_on": today.isoformat(), "valid_until": (today + timedelta(days=90)).isoformat(),
+        "trainer": "区疾控中心"})
+    assert good.status_code == 302
+    assert login(crew).get(reverse("duties:training-new")).status_code == 403
+    outsider = user("lixia_worker", "community_worker", world.lixia_community)
+    assert "crew_1" not in login(outsider).get(reverse("duties:training-list")).content.decode()
+
+
+def test_the_api_records_trainings(world, crew):
+    api = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    api.force_authenticate(world.commander)
+    today = timezone.localdate()
+    fresh = user("crew_new", "disinfection_crew", world.community_a)
+    bad = api.post("/api/duties/trainings/", {"user": fresh.pk, "jurisdiction": world.luoyuan.pk,
+                                              "topic": "disinfection",
+                                              "trained_on": (today + timedelta(days=3)).isoformat(),
+                                              "valid_until": (today + timedelta(days=9)).isoformat()},
+                   format="json")
+    assert bad.status_code == 400 and "trained_on" in bad.json()
+    good = api.post("/api/duties/trainings/", {"user": fresh.pk, "jurisdiction": world.luoyuan.pk,
+                                               "topic": "disinfection",
+                                               "trained_on": today.isoformat(),
+                                               "valid_until": (today + timedelta(days=9)).isoformat()},
+                    format="json")
+    assert good.status_code == 201
+    assert len(api.get("/api/duties/trainings/").json()["results"]) == 2
+    reader = APIClient()
+    reader.force_authenticate(crew)
+    assert reader.post("/api/duties/trainings/", {}, format="json").status_code == 403

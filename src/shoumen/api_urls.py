@@ -12,6 +12,7 @@ urlpatterns = [
     path("ledgers/", include("shoumen.ledgers.api.urls")),  # ledgers/imports/, ledgers/exports/
     path("gate/", include("shoumen.gate.api.urls")),  # gate/keys/, gate/entries/, …
     path("duties/", include("shoumen.duties.api.urls")),  # duties/duties/, duties/windows/
+    path("checklists/", include("shoumen.checklists.api.urls")),  # checklists/<id>/versions/
     path("inspections/", include("shoumen.inspections.api.urls")),  # plans/, inspections/, …
     path("disinfection/", include("shoumen.disinfection.api.urls")),  # sites/, records/
 ]

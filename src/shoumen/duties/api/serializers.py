@@ -1,6 +1,7 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from shoumen.accounts.models import Training
 from shoumen.core.api.base import ScopedPrimaryKeyRelatedField
 from shoumen.geo.models import Node
 
@@ -53,3 +54,17 @@ class ComplianceSerializer(serializers.Serializer):
     missed = serializers.IntegerField()
     open = serializers.IntegerField(help_text="not ended yet, no record")
     rate = serializers.FloatField(allow_null=True, help_text="percent of due done (on time or late)")
+
+
+class TrainingSerializer(serializers.ModelSerializer):
+    """A training (topic ``disinfection``) valid from ``trained_on`` to ``valid_until``:
+    without a valid one nobody is assigned to disinfection or records it."""
+
+    jurisdiction = ScopedPrimaryKeyRelatedField(queryset=Node.objects.all(),
+                                                capability="duties.manage")
+    user = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_active=True))
+
+    class Meta:
+        model = Training
+        fields = ["id", "user", "jurisdiction", "topic", "trained_on", "valid_until", "trainer"]

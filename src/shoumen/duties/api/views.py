@@ -4,12 +4,14 @@ from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from shoumen.accounts.models import Training
+from shoumen.accounts.teams import record_training
 from shoumen.core.api.base import ScopedGenericViewSet, ScopedReadOnlyViewSet
 
 from .. import services
 from ..filters import WindowFilter
 from ..models import Duty, Window
-from .serializers import ComplianceSerializer, DutySerializer, WindowSerializer
+from .serializers import ComplianceSerializer, DutySerializer, TrainingSerializer, WindowSerializer
 
 TAGS = ["duties"]
 
@@ -49,3 +51,21 @@ class WindowViewSet(ScopedReadOnlyViewSet):
     def compliance(self, request):
         windows = self.filter_queryset(self.get_queryset())
         return Response(ComplianceSerializer(services.counts(windows)).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Staff trainings in your jurisdictions, those running out first",
+                       tags=TAGS),
+    retrieve=extend_schema(summary="One training", tags=TAGS),
+    create=extend_schema(summary="Record a training (needs duties.manage)", tags=TAGS),
+)
+class TrainingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                      ScopedGenericViewSet):
+    queryset = Training.objects.order_by("valid_until", "id")
+    serializer_class = TrainingSerializer
+    scope_capability = "duties.view"
+    action_capabilities = {"create": "duties.manage"}
+
+    def perform_create(self, serializer):
+        serializer.instance = record_training(actor=self.request.user,
+                                              **serializer.validated_data)
