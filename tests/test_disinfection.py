@@ -205,8 +205,9 @@ def test_a_places_page_shows_its_sites_group_and_compliance(world, login, segmen
     assert reverse("disinfection:place-panel", args=[isolation.pk]) in page
     panel = client.get(reverse("disinfection:place-panel", args=[isolation.pk])).content.decode()
     assert "隔离点工作专班" in panel and "排水科" in panel and f'data-site="{segment.pk}"' in panel
-    with time_machine.travel(local(today, 16), tick=False):
-        duties = client.get(reverse("duties:place-panel", args=[isolation.pk])).content.decode()
+    with time_machine.travel(local(today, 16), tick=False):  # signed in then: no stale session
+        duties = login(world.commander).get(
+            reverse("duties:place-panel", args=[isolation.pk])).content.decode()
     assert 'data-kind="patrol"' in duties and "state=missed" in duties
     other = user("lixia_worker", "community_worker", world.lixia_community)
     assert login(other).get(reverse("disinfection:place-panel", args=[isolation.pk])).content == b""
