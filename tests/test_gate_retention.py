@@ -152,6 +152,7 @@ def test_default_schedule_runs_retention_and_rotation_daily():
                      "shoumen.gate.tasks.retire_unguarded_devices",
                      "shoumen.core.tasks.backup_database", "shoumen.duties.tasks.lay_out_today",
                      "shoumen.duties.tasks.sweep_missed_windows",
+                     "shoumen.inspections.tasks.escalate_overdue_rectifications",
                      } == {p for p, _ in DEFAULT_SCHEDULE}
     for job in configured_jobs():
         import_string(job.task_path)  # every scheduled task exists

@@ -101,6 +101,10 @@ class Window(models.Model):
             models.Index(fields=["duty", "day"], name="duties_window_duty_day"),
             models.Index(fields=["ends_at"], name="duties_window_due",
                          condition=models.Q(state="due")),
+            # The alerts: missed windows by when they were found (the navigation's badge asks
+            # for those since midnight on every page).
+            models.Index(fields=["missed_at"], name="duties_window_alerts",
+                         condition=models.Q(missed_at__isnull=False)),
         ]
 
     def __str__(self):

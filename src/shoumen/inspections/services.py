@@ -254,12 +254,14 @@ def _open_rectification(inspection: Inspection, key: str, text: str, actor) -> R
     return rectification
 
 
+@service
 def answer(rectification: Rectification, *, actor, note: str, files=()) -> Rectification:
     """The responsible party says what it put right, with photos or documents."""
     return _step(rectification, RectificationState.ANSWERED, actor=actor, note=note, files=files,
                  capability="rectifications.answer")
 
 
+@service
 def reinspect(rectification: Rectification, *, actor, passed: bool, note: str = "",
               deadline: date | None = None, files=()) -> Rectification:
     """A re-inspection: passed closes it; failed sends it back with a new deadline."""
@@ -270,7 +272,6 @@ def reinspect(rectification: Rectification, *, actor, passed: bool, note: str = 
                  capability="inspections.record", deadline=deadline)
 
 
-@service
 def _step(rectification: Rectification, target: str, *, actor, note: str, files, capability: str,
           deadline: date | None = None) -> Rectification:
     rectification = Rectification.objects.select_for_update().get(pk=rectification.pk)
