@@ -306,3 +306,20 @@ def test_inspections_and_rectifications_export_through_the_ledgers(world, tower)
     rows = [list(r) for r in load_workbook(job.result.open("rb"), read_only=True)
             .worksheets[0].iter_rows(values_only=True)]
     assert len(rows) == 2 and rows[1][0] == "甲科技"
+
+
+def test_the_enterprise_page_shows_its_inspections_and_open_rectifications(world, tower, login):
+    failing(tower)
+    firm = tower.firms[0]
+    client = login(world.commander)
+    page = client.get(reverse("resumption:enterprise-detail", args=[firm.pk])).content.decode()
+    assert reverse("inspections:enterprise-panel", args=[firm.pk]) in page
+    panel = client.get(reverse("inspections:enterprise-panel", args=[firm.pk])).content.decode()
+    assert "data-last-inspection" in panel and "data-open-rectifications" in panel
+    assert login(tower.liaison).get(
+        reverse("inspections:enterprise-panel", args=[firm.pk])).content != b""
+    assert login(tower.other_liaison).get(
+        reverse("inspections:enterprise-panel", args=[firm.pk])).content == b""
+    listed = login(world.commander).get(reverse("inspections:rectification-list"),
+                                        {"enterprise": firm.pk})
+    assert listed.content.decode().count("data-rectification=") == 1

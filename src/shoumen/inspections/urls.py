@@ -13,4 +13,5 @@ urlpatterns = [
     path("plans/", views.plan_list, name="plan-list"),
     path("plans/new/", views.plan_new, name="plan-new"),
     path("plans/<id:pk>/", views.plan_detail, name="plan-detail"),
+    path("enterprises/<id:pk>/", views.enterprise_panel, name="enterprise-panel"),
 ]

@@ -4,6 +4,7 @@ rectifications (answered by the party, re-inspected by an inspector) and the pla
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -210,3 +211,19 @@ def plan_new(request):
     return form_page(request, form, save, "inspections/plan_form.html", done=lambda plan: plan,
                      message=lambda plan: _("Plan “%(plan)s” set up with %(n)s subjects.") % {
                          "plan": plan, "n": plan.subjects.count()})
+
+
+@login_required
+def enterprise_panel(request, pk: int):
+    """The panel on an enterprise's page: its last inspection and its rectifications not
+    closed (for the staff who supervise it and its liaison); empty when there are none the
+    user sees."""
+    user = request.user
+    inspections = Inspection.objects.visible_to(user).filter(enterprise_id=pk)
+    last = inspections.order_by("-inspected_at", "-id").first()
+    open_ones = list(Rectification.objects.visible_to(user).filter(enterprise_id=pk)
+                     .exclude(state=RectificationState.CLOSED).order_by("deadline", "id")[:20])
+    if last is None and not open_ones:
+        return HttpResponse("")
+    return render(request, "inspections/_enterprise_panel.html", {
+        "last": last, "open": open_ones, "enterprise_id": pk})
