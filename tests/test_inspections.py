@@ -100,6 +100,9 @@ def test_a_failed_item_without_its_photo_or_a_wrong_answer_saves_nothing(tower):
                 photos={"temperature-point": SimpleUploadedFile("p.jpg", b"not a photo")})
     assert "temperature-point" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
+        inspect(tower, subject, GOOD, photos={"lobby": photo()})
+    assert "not an item" in exc.value.message_dict["lobby"][0]
+    with pytest.raises(ValidationError) as exc:
         services.record_inspection(subject, actor=subject.duty.owner, answers=GOOD, signed_by=" ")
     assert "signs" in exc.value.message_dict["signed_by"][0]
     assert not Inspection.objects.exists() and not Evidence.objects.exists()

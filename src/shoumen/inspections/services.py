@@ -203,6 +203,10 @@ def record_inspection(subject: PlanSubject, *, actor, answers: dict, signed_by: 
         errors["signed_by"] = [_("The person in charge on site signs: write their name.")]
     if len(remarks or "") > NOTE_MAX:
         errors["remarks"] = [_("Keep the remarks under %(n)s characters.") % {"n": NOTE_MAX}]
+    texts = {item.key: item.text for item in version.items.all()}
+    for key in set(photos) - set(texts):
+        errors[key] = [_("“%(key)s” is not an item of this checklist; send other photos as "
+                         "photos.") % {"key": key}]
     try:
         filled = fill(version, answers, photos={key for key, upload in photos.items() if upload})
     except ValidationError as exc:
@@ -217,7 +221,6 @@ def record_inspection(subject: PlanSubject, *, actor, answers: dict, signed_by: 
         inspected_at=inspected_at, answers=filled.answers,
         failed=[item.key for item in filled.failed], passed=not filled.failed,
         signed_by=signed_by.strip()[:50], remarks=(remarks or "").strip())
-    texts = {item.key: item.text for item in version.items.all()}
     for key, upload in [*photos.items(), *(("", u) for u in general)]:
         if not upload:
             continue
