@@ -211,3 +211,25 @@ def test_the_api_publishes_templates_and_their_versions(world):
     outsider = APIClient()
     outsider.force_authenticate(factories.user("lixia", "district_commander", world.lixia))
     assert outsider.get(f"/api/checklists/checklists/{pk}/").status_code == 404
+
+
+@pytest.mark.parametrize("item,problem", [
+    ({"text": "x", "kind": "number", "options": "abc"}, "must be an object"),
+    ({"text": "x", "kind": "choice", "options": {"choices": 5}}, "must be lists"),
+    ({"text": "x", "kind": "number", "options": {"min": "NaN"}}, "limits must be numbers"),
+    ("just text", "as an object"),
+])
+def test_malformed_items_are_refused_by_item(world, item, problem):
+    with pytest.raises(ValidationError) as exc:
+        services.create_checklist(actor=world.commander, jurisdiction=world.luoyuan, code="x",
+                                  name="x", purpose="x", items=[item])
+    assert problem in exc.value.message_dict["items"][0]
+
+
+def test_a_plan_offers_only_checklists_within_reach(world, login):
+    services.create_checklist(actor=world.admin, jurisdiction=world.lixia, code="lixia",
+                              name="历下专用检查表", purpose="x", items=ITEMS[:1])
+    services.create_checklist(actor=world.admin, jurisdiction=world.city, code="city",
+                              name="全市通用检查表", purpose="x", items=ITEMS[:1])
+    page = login(world.commander).get("/inspections/plans/new/").content.decode()
+    assert "全市通用检查表" in page and "历下专用检查表" not in page

@@ -297,3 +297,29 @@ def test_the_api_records_trainings(world, crew):
     reader = APIClient()
     reader.force_authenticate(crew)
     assert reader.post("/api/duties/trainings/", {}, format="json").status_code == 403
+
+
+def test_review_findings_nobody_names_or_trains_people_outside_their_reach(world, crew, login):
+    far = user("lixia_crew", "disinfection_crew", world.lixia_community)
+    with pytest.raises(ValidationError) as exc:
+        teams.record_training(actor=world.admin, user=far, jurisdiction=world.community_a,
+                              topic="disinfection", trained_on=timezone.localdate(),
+                              valid_until=timezone.localdate() + timedelta(days=9))
+    assert "does not work in" in exc.value.message_dict["user"][0]
+    api = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    api.force_authenticate(world.worker_a)
+    refused = api.post("/api/duties/trainings/", {
+        "user": far.pk, "jurisdiction": world.community_a.pk, "topic": "disinfection",
+        "trained_on": timezone.localdate().isoformat(),
+        "valid_until": (timezone.localdate() + timedelta(days=9)).isoformat()}, format="json")
+    assert refused.status_code == 400 and "within your area" in str(refused.json()["user"])
+    site = api.post("/api/disinfection/sites/", {
+        "jurisdiction": world.community_a.pk, "kind": "lobby", "name": "大堂", "party": "物业",
+        "responsible": far.pk, "windows": THREE_A_DAY}, format="json")
+    assert site.status_code == 400 and "lixia_crew" not in str(site.json())
+    made = api.post("/api/disinfection/sites/", {
+        "jurisdiction": world.community_a.pk, "kind": "lobby", "name": "大堂", "party": "物业",
+        "responsible": crew.pk, "windows": THREE_A_DAY}, format="json")  # no place: fine
+    assert made.status_code == 201, made.json()
+    form = login(world.worker_a).get(reverse("duties:training-new")).content.decode()
+    assert "lixia_crew" not in form

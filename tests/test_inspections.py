@@ -326,3 +326,59 @@ def test_the_enterprise_page_shows_its_inspections_and_open_rectifications(world
     listed = login(world.commander).get(reverse("inspections:rectification-list"),
                                         {"enterprise": firm.pk})
     assert listed.content.decode().count("data-rectification=") == 1
+
+
+def test_review_findings_bad_input_is_an_error_not_a_500(world, tower, login, settings,
+                                                        media_root):
+    client = login(world.commander)
+    for url, params in (("duties:window-list", {"day": "0001-01-02", "week": "true"}),
+                        ("disinfection:register", {"until": "9999-12-31"}),
+                        ("inspections:inspection-list", {"day": "9999-12-31"})):
+        response = client.get(reverse(url), params)
+        assert response.status_code == 200 and "invalid-feedback" in response.content.decode()
+    api = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    api.force_authenticate(world.commander)
+    assert api.get("/api/duties/windows/", {"day": "9999-12-31"}).status_code == 400
+    # a duty of kind inspection that no plan made does not break the morning list
+    from shoumen.duties import services as duties
+
+    duties.create_duty(actor=world.commander, jurisdiction=world.luoyuan, title="x",
+                       kind="inspection", frequency="daily", starts_on=timezone.localdate(),
+                       owner=world.commander)
+    assert client.get(reverse("inspections:today")).status_code == 200
+    # a schedule that cannot work is refused before any duty is made
+    with pytest.raises(ValidationError) as exc:
+        services.create_plan(actor=world.commander, jurisdiction=world.luoyuan, name="x",
+                             source="community_venues", area=world.community_a,
+                             checklist=tower.checklist, team=tower.team, frequency="windows",
+                             windows=[], starts_on=timezone.localdate())
+    assert "windows" in exc.value.message_dict
+    # an answer's upload kept on disk by Django (a large file) is read, not deep-copied
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 100
+    failing(tower)
+    rect = Rectification.objects.get()
+    liaison = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    liaison.force_authenticate(tower.liaison)
+    answered = liaison.post(f"/api/inspections/rectifications/{rect.pk}/answer/",
+                            {"note": "ok", "files": [photo()]}, format="multipart")
+    assert answered.status_code == 200, answered.content
+
+
+def test_a_bad_photo_after_a_good_one_leaves_no_file(tower, media_root):
+    subject = tower.subjects[0]
+    with pytest.raises(ValidationError) as exc:
+        inspect(tower, subject, {**GOOD, "temperature-point": "no"},
+                photos={"temperature-point": photo(), "": [SimpleUploadedFile("x.jpg", b"nope")]})
+    assert "photos" in exc.value.message_dict
+    stored = [p for p in media_root.rglob("*") if p.is_file()] if media_root.exists() else []
+    assert stored == [] and not Evidence.objects.exists()
+
+
+def test_a_window_open_across_midnight_is_on_the_morning_list(world, tower):
+    day = timezone.localdate() + timedelta(days=5)
+    subject = tower.subjects[0]
+    evening = Window.objects.create(duty=subject.duty, jurisdiction=world.community_a,
+                                    day=day, starts_at=local(day, 22),
+                                    ends_at=local(day + timedelta(days=1), 2))
+    with time_machine.travel(local(day + timedelta(days=1), 0, 30), tick=False):
+        assert evening.pk in [w.pk for w in services.todays_windows(subject.duty.owner)]

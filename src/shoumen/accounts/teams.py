@@ -10,14 +10,15 @@ from __future__ import annotations
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shoumen.core import authz
-from shoumen.core.scoping import scope_for
+from shoumen.core.scoping import scope_for, subtree_q
 from shoumen.core.services import service
 
-from .models import Team, TeamMember, TeamPosition, Training, TrainingTopic, User
+from .models import Team, TeamKind, TeamMember, TeamPosition, Training, TrainingTopic, User
 
 
 @service
@@ -28,14 +29,24 @@ def create_team(*, actor, jurisdiction, kind: str, name: str, members=(), place=
                     _("You may not set up teams in %(node)s.") % {"node": jurisdiction},
                     field="jurisdiction")
     errors = {}
+    if kind not in TeamKind.values:
+        errors["kind"] = _("Choose what kind of team it is.")
+    if place is not None and not jurisdiction.contains(place.jurisdiction):
+        errors["place"] = _("Choose a place in %(node)s.") % {"node": jurisdiction}
     if not (name or "").strip():
         errors["name"] = _("Give the team a name, e.g. “泺源街道督导专班”.")
     elif Team.objects.filter(jurisdiction=jurisdiction, name=name.strip()).exists():
         errors["name"] = _("%(node)s already has a team called “%(name)s”.") % {
             "node": jurisdiction, "name": name.strip()}
     members = list(members)
+    users = [user.pk for user, _position, _unit in members]
+    if len(set(users)) != len(users):
+        errors["members"] = [_("Name each member once.")]
+    if any(position not in TeamPosition.values for _user, position, _unit in members):
+        errors["members"] = [_("A member is a leader, a deputy leader or a member.")]
     if sum(1 for _user, position, _unit in members if position == TeamPosition.LEADER) > 1:
-        errors["members"] = [_("A team has one leader; make the others deputies.")]
+        errors.setdefault("members", []).append(_("A team has one leader; make the others "
+                                                  "deputies."))
     outside = [str(user) for user, _position, _unit in members
                if not works_in(user, jurisdiction)]
     if outside:
@@ -50,6 +61,22 @@ def create_team(*, actor, jurisdiction, kind: str, name: str, members=(), place=
                                               unit=unit or "")
                                    for user, position, unit in members)
     return team
+
+
+def colleagues(actor, capability: str):
+    """The active users who hold a role somewhere within the actor's reach for
+    ``capability`` (the people they may name: a site's named person, a training's trainee)."""
+    users = User.objects.filter(is_active=True).order_by("username")
+    scope = scope_for(actor)
+    if scope.is_global:
+        return users
+    paths = scope.paths(capability)
+    if not paths:
+        return users.none()
+    within = Q()
+    for path in paths:
+        within |= subtree_q(path, "role_assignments__node__")
+    return users.filter(within, role_assignments__active=True).distinct()
 
 
 def works_in(user, node) -> bool:
@@ -75,6 +102,9 @@ def record_training(*, actor, user: User, jurisdiction, topic: str, trained_on: 
                                   "on or after %(d)s.") % {"d": trained_on.isoformat()}
     if trained_on > timezone.localdate():
         errors["trained_on"] = _("Record a training once it has been given, not before.")
+    if not works_in(user, jurisdiction):
+        errors["user"] = _("%(user)s does not work in %(node)s; record the training where they "
+                           "work.") % {"user": user, "node": jurisdiction}
     if errors:
         raise ValidationError(errors)
     return Training.objects.create(user=user, jurisdiction=jurisdiction, topic=topic,

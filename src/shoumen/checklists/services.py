@@ -16,13 +16,28 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from shoumen.core import authz
+from shoumen.core.scoping import scope_for
 from shoumen.core.services import service
+from shoumen.geo.models import ancestor_paths
 
 from .models import Checklist, ChecklistItem, ChecklistVersion, ItemKind
 
 KEY = re.compile(r"^[a-z0-9_-]{1,40}$")
 YES, NO, NOT_APPLICABLE = "yes", "no", "na"
 NOTE_MAX = 500
+
+
+def usable_by(user, capability: str):
+    """The active templates ``user`` may use where they hold ``capability``: those at those
+    nodes, above them (a district's template) or below them."""
+    checklists = Checklist.objects.filter(active=True)
+    scope = scope_for(user)
+    if scope.is_global:
+        return checklists
+    paths = scope.paths(capability)
+    above = {p for path in paths for p in ancestor_paths(path)}
+    return (checklists.filter(jurisdiction__path__in=above)
+            | Checklist.objects.visible_to(user, capability).filter(active=True)).distinct()
 
 
 @service
@@ -94,10 +109,14 @@ def _items_or_errors(items, errors: dict) -> list[dict]:
 
 
 def _item(n: int, raw: dict, keys: set) -> tuple[dict, str | None]:
+    if not isinstance(raw, dict):
+        return {}, _("give it as an object with its text and kind.")
     text = str(raw.get("text") or "").strip()
     kind = raw.get("kind")
     key = str(raw.get("key") or f"item-{n}")
-    options = dict(raw.get("options") or {})
+    options = raw.get("options") or {}
+    if not isinstance(options, dict):
+        return {}, _("its options must be an object, e.g. {\"min\": 0, \"max\": 10}.")
     if not text:
         return {}, _("write what is checked.")
     if kind not in ItemKind.values:
@@ -111,11 +130,15 @@ def _item(n: int, raw: dict, keys: set) -> tuple[dict, str | None]:
             high = None if options.get("max") in (None, "") else Decimal(str(options["max"]))
         except InvalidOperation:
             return {}, _("its limits must be numbers.")
+        if any(limit is not None and not limit.is_finite() for limit in (low, high)):
+            return {}, _("its limits must be numbers.")
         if low is not None and high is not None and low > high:
             return {}, _("its lower limit is above its upper limit.")
         options = {"min": None if low is None else str(low), "max": None if high is None else str(high),
                    "unit": str(options.get("unit") or "")}
     if kind == ItemKind.CHOICE:
+        if not all(isinstance(options.get(name) or [], list) for name in ("choices", "failing")):
+            return {}, _("its choices and failing choices must be lists.")
         choices = [str(c).strip() for c in options.get("choices") or [] if str(c).strip()]
         failing = [str(c).strip() for c in options.get("failing") or []]
         if len(choices) < 2 or len(set(choices)) != len(choices):

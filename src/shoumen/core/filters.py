@@ -1,8 +1,9 @@
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,10 +23,21 @@ def on_day(field: str):
     return method
 
 
+# Dates a filter accepts: a day far outside them is a typing slip, and date arithmetic at the
+# calendar's ends (the week before 0001-01-02) would overflow.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def date_filter(**kwargs):
+    """A DateFilter that refuses days before 2000 or after 2099 with a form error."""
+    return django_filters.DateFilter(validators=[MinValueValidator(FIRST_DAY),
+                                                 MaxValueValidator(LAST_DAY)], **kwargs)
+
+
 def day_filter(field: str):
     """A ``day`` filter: one local day of the datetime ``field`` (Asia/Shanghai's day, not UTC's)."""
-    return django_filters.DateFilter(label=_("Date"), method=on_day(field),
-                                     help_text=_("One day, e.g. 2026-03-01"))
+    return date_filter(label=_("Date"), method=on_day(field),
+                       help_text=_("One day, e.g. 2026-03-01"))
 
 
 class AuditEventFilter(django_filters.FilterSet):

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shoumen.core.filters import date_filter
 from shoumen.geo.filters import ScopedNodeChoices, jurisdiction_filter
 from shoumen.geo.models import Place
 
@@ -47,8 +48,8 @@ class RecordFilter(ScopedNodeChoices, django_filters.FilterSet):
 
     node_capability = "disinfection.view"
 
-    since = django_filters.DateFilter(label=_("From"), method="noop")
-    until = django_filters.DateFilter(label=_("Until"), method="noop")
+    since = date_filter(label=_("From"), method="noop")
+    until = date_filter(label=_("Until"), method="noop")
     node = jurisdiction_filter()
     place = django_filters.ModelChoiceFilter(label=_("At"), queryset=Place.objects.all())
     site = django_filters.ModelChoiceFilter(label=_("Site"), queryset=Site.objects.all())
@@ -63,7 +64,7 @@ class RecordFilter(ScopedNodeChoices, django_filters.FilterSet):
         user = getattr(request, "user", None)
         if user is not None:
             _place_choices(self, user)
-            self.filters["site"].queryset = Site.objects.visible_to(user)
+            self.filters["site"].queryset = Site.objects.visible_to(user).select_related("place")
 
     def noop(self, queryset, name, value):
         return queryset  # the period is applied in qs, with its default

@@ -1,7 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from shoumen.accounts.models import Team, User
+from shoumen.accounts.models import Team
+from shoumen.accounts.teams import colleagues
 from shoumen.core.views import style_form
 from shoumen.core.widgets import MultipleFileField
 from shoumen.geo.models import Node, Place
@@ -51,8 +52,8 @@ class SiteForm(forms.ModelForm):
         self.fields["jurisdiction"].queryset = Node.objects.visible_to(user, "disinfection.manage")
         self.fields["place"].queryset = Place.objects.visible_to(user)
         self.fields["team"].queryset = Team.objects.visible_to(user)
-        self.fields["responsible"].queryset = User.objects.filter(
-            is_active=True, trainings__isnull=False).distinct().order_by("username")
+        self.fields["responsible"].queryset = colleagues(user, "disinfection.manage").filter(
+            trainings__isnull=False).distinct()
         style_form(self)
 
     def clean_windows(self):

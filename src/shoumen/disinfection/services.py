@@ -20,7 +20,7 @@ from shoumen.accounts.teams import untrained
 from shoumen.core import authz
 from shoumen.core.services import service
 from shoumen.duties.services import create_duty, mark_done
-from shoumen.evidence.services import attach
+from shoumen.evidence.services import attach, prepare_all
 from shoumen.geo.models import Node, Place
 
 from .models import FULL_PROTECTION, Operation, Protection, Record, Site, SiteKind
@@ -133,6 +133,11 @@ def record(site: Site, *, actor, operation: str, protection, agent: str = "",
             "e": site.expected}
     if len(remarks or "") > REMARKS_MAX:
         errors["remarks"] = _("Keep the remarks under %(n)s characters.") % {"n": REMARKS_MAX}
+    ready = []
+    try:  # every photo checked before anything is written
+        ready = prepare_all({"photos": list(photos)})["photos"] if photos else []
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
     low, high = site.concentration_min, site.concentration_max
@@ -142,10 +147,7 @@ def record(site: Site, *, actor, operation: str, protection, agent: str = "",
         done_at=done_at, operation=operation, agent=(agent or site.agent).strip()[:50],
         concentration=value, concentration_ok=ok, protection=worn,
         remarks=(remarks or "").strip())
-    for upload in photos:
-        try:
-            attach(entry, upload, actor=actor, capability="disinfection.record")
-        except ValidationError as exc:
-            raise ValidationError({"photos": exc.message_dict.get("file", exc.messages)}) from None
+    for photo in ready:
+        attach(entry, photo, actor=actor, capability="disinfection.record")
     mark_done(site.duty, at=done_at, record=entry)
     return entry

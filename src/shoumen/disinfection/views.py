@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -46,7 +47,9 @@ def _with_today(sites) -> None:
     now = timezone.now()
     today = timezone.localdate()
     windows = {}
-    for window in (Window.objects.filter(duty_id__in=[s.duty_id for s in sites], day=today)
+    # today's, and one of the evening before still open after midnight (22:00–02:00)
+    for window in (Window.objects.filter(duty_id__in=[s.duty_id for s in sites])
+                   .filter(Q(day=today) | Q(starts_at__lte=now, ends_at__gt=now))
                    .order_by("starts_at")):
         window.passed = window.state == "due" and window.ends_at <= now
         windows.setdefault(window.duty_id, []).append(window)
@@ -128,7 +131,7 @@ def register_print(request):
         return HttpResponse(_("A printed register covers at most %(n)s days; choose a shorter "
                               "period.") % {"n": PRINT_DAYS}, status=400,
                             content_type="text/plain; charset=utf-8")
-    rows = list(filterset.qs.order_by("done_at", "id"))
+    rows = list(filterset.qs.select_related("site__place").order_by("done_at", "id"))
     return render(request, "disinfection/register_print.html", {
         "rows": rows, "since": since, "until": until, "filter": filterset,
         "place": filterset.form.cleaned_data.get("place") if filterset.form.is_valid() else None,

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shoumen.core.filters import date_filter
 from shoumen.geo.filters import ScopedNodeChoices, jurisdiction_filter
 
 from .models import Window, WindowState
@@ -17,7 +18,7 @@ from .models import Window, WindowState
 class WindowFilter(ScopedNodeChoices, django_filters.FilterSet):
     node_capability = "duties.view"
 
-    day = django_filters.DateFilter(label=_("Day"), method="noop",
+    day = date_filter(label=_("Day"), method="noop",
                                     help_text=_("Empty: today."))
     week = django_filters.BooleanFilter(label=_("The week to that day"), method="noop",
                                         widget=forms.CheckboxInput)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shoumen.accounts import teams
-from shoumen.accounts.models import Training, TrainingTopic, User
+from shoumen.accounts.models import Training, TrainingTopic
 from shoumen.core import authz
 from shoumen.core.views import form_page, list_page, style_form
 from shoumen.geo.filters import ScopedNodeChoices, jurisdiction_filter
@@ -51,7 +51,7 @@ class TrainingForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         nodes = Node.objects.visible_to(actor, "duties.manage")
         self.fields["jurisdiction"].queryset = nodes
-        self.fields["user"].queryset = User.objects.filter(is_active=True).order_by("username")
+        self.fields["user"].queryset = teams.colleagues(actor, "duties.manage")
         style_form(self)
 
 

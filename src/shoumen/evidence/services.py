@@ -12,6 +12,7 @@ import hashlib
 import io
 import os
 import uuid
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -29,34 +30,71 @@ THUMB_SIDE = 320
 JPEG_QUALITY = 85
 
 
-@service
-def attach(record, upload, *, actor, capability: str, note: str = "") -> Evidence:
-    """Store ``upload`` as evidence of ``record``; the actor needs ``capability`` on it (the
-    right to change the record, e.g. ``"gate.manage"``)."""
-    authz.authorize(actor, record, capability)
-    jurisdiction_id = getattr(record, "jurisdiction_id", None)
-    if jurisdiction_id is None:
-        raise TypeError(f"{type(record).__name__} has no jurisdiction to file evidence under")
+@dataclass
+class Prepared:
+    """An upload checked and, for a photo, re-encoded in memory: nothing written yet."""
+
+    kind: str
+    media_type: str
+    suffix: str
+    content: bytes
+    thumbnail: bytes | None
+    width: int | None
+    height: int | None
+    original_name: str
+
+
+def prepare(upload) -> Prepared:
+    """Check ``upload`` (and decode a photo) without storing anything; ValidationError on
+    ``file`` with the reason. A service with several uploads prepares them all first, so a
+    bad last one leaves no file of the first ones behind."""
     try:
         kind = uploads.check_upload(upload, kinds={uploads.IMAGE, uploads.PDF},
                                     max_bytes=settings.EVIDENCE_MAX_BYTES)
     except ValidationError as exc:
         raise ValidationError({"file": exc.error_list}) from None
     upload.seek(0)
+    name = os.path.basename(getattr(upload, "name", "") or "")[:255]
+    if kind == uploads.IMAGE:
+        content, thumb, (width, height) = _reencoded(upload)
+        return Prepared(EvidenceKind.PHOTO, "image/jpeg", "jpg", content, thumb, width, height,
+                        name)
+    return Prepared(EvidenceKind.DOCUMENT, "application/pdf", "pdf", upload.read(), None, None,
+                    None, name)
+
+
+def prepare_all(uploads_by_field: dict) -> dict:
+    """:func:`prepare` for each field's upload (or list of uploads); every problem at once,
+    by field."""
+    prepared, errors = {}, {}
+    for field, value in uploads_by_field.items():
+        try:
+            prepared[field] = ([prepare(u) for u in value] if isinstance(value, list | tuple)
+                               else prepare(value))
+        except ValidationError as exc:
+            errors[field] = exc.message_dict.get("file", exc.messages)
+    if errors:
+        raise ValidationError(errors)
+    return prepared
+
+
+@service
+def attach(record, upload, *, actor, capability: str, note: str = "") -> Evidence:
+    """Store ``upload`` (or what :func:`prepare` made of it) as evidence of ``record``; the
+    actor needs ``capability`` on it (the right to change the record, e.g.
+    ``"gate.manage"``)."""
+    authz.authorize(actor, record, capability)
+    jurisdiction_id = getattr(record, "jurisdiction_id", None)
+    if jurisdiction_id is None:
+        raise TypeError(f"{type(record).__name__} has no jurisdiction to file evidence under")
+    ready = upload if isinstance(upload, Prepared) else prepare(upload)
     evidence = Evidence(
         record_type=ContentType.objects.get_for_model(record), record_id=record.pk,
         jurisdiction_id=jurisdiction_id, uploaded_by=actor, note=(note or "").strip()[:200],
-        original_name=os.path.basename(getattr(upload, "name", "") or "")[:255])
+        original_name=ready.original_name, kind=ready.kind, media_type=ready.media_type,
+        width=ready.width, height=ready.height)
     stem = uuid.uuid4().hex
-    thumb = None
-    if kind == uploads.IMAGE:
-        content, thumb, (evidence.width, evidence.height) = _reencoded(upload)
-        evidence.kind, evidence.media_type = EvidenceKind.PHOTO, "image/jpeg"
-        name = f"{stem}.jpg"
-    else:
-        content = upload.read()
-        evidence.kind, evidence.media_type = EvidenceKind.DOCUMENT, "application/pdf"
-        name = f"{stem}.pdf"
+    content, thumb, name = ready.content, ready.thumbnail, f"{stem}.{ready.suffix}"
     evidence.size = len(content)
     evidence.sha256 = hashlib.sha256(content).hexdigest()
     try:

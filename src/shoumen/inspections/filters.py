@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from shoumen.core.filters import day_filter
 from shoumen.geo.filters import ScopedNodeChoices, jurisdiction_filter
 
-from .models import Inspection, InspectionPlan, Rectification, RectificationState
+from .models import Inspection, InspectionPlan, PlanSubject, Rectification, RectificationState
 
 
 class InspectionFilter(ScopedNodeChoices, django_filters.FilterSet):
@@ -59,6 +59,23 @@ class RectificationFilter(ScopedNodeChoices, django_filters.FilterSet):
 
     def only_escalated(self, queryset, name, value):
         return queryset.filter(escalated_at__isnull=not value)
+
+
+class SubjectFilter(django_filters.FilterSet):
+    """The API's subjects by plan or duty; the plans offered are those the user sees."""
+
+    plan = django_filters.ModelChoiceFilter(queryset=InspectionPlan.objects.all())
+    duty = django_filters.NumberFilter(field_name="duty_id")
+
+    class Meta:
+        model = PlanSubject
+        fields = ["plan", "duty"]
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        user = getattr(request, "user", None)
+        if user is not None:
+            self.filters["plan"].queryset = InspectionPlan.objects.visible_to(user)
 
 
 class PlanFilter(ScopedNodeChoices, django_filters.FilterSet):

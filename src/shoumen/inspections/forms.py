@@ -6,7 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shoumen.accounts.models import Team, TeamKind
-from shoumen.checklists.models import Checklist, ItemKind
+from shoumen.checklists.models import ItemKind
+from shoumen.checklists.services import usable_by
 from shoumen.core.views import style_form
 from shoumen.core.widgets import MultipleFileField
 from shoumen.geo.models import Node, Place, PlaceKind
@@ -96,7 +97,7 @@ class PlanForm(forms.ModelForm):
         self.fields["area"].queryset = nodes
         self.fields["building"].queryset = Place.objects.visible_to(user).filter(
             kind=PlaceKind.BUILDING)
-        self.fields["checklist"].queryset = Checklist.objects.filter(active=True)
+        self.fields["checklist"].queryset = usable_by(user, "inspections.manage")
         teams = Team.objects.visible_to(user)
         self.fields["team"].queryset = teams.filter(kind=TeamKind.INSPECTION)
         self.fields["task_force"].queryset = teams.filter(kind=TeamKind.SUPERVISION)

@@ -26,8 +26,9 @@ from shoumen.core.models import AuditAction
 from shoumen.core.services import service
 from shoumen.core.workflow import advance
 from shoumen.duties.models import Window
+from shoumen.duties.schedules import Frequency, parse_windows
 from shoumen.duties.services import create_duty, mark_done
-from shoumen.evidence.services import attach
+from shoumen.evidence.services import attach, prepare_all
 from shoumen.geo.models import Node, Place, PlaceKind
 
 from .models import (
@@ -83,6 +84,13 @@ def create_plan(*, actor, jurisdiction: Node, name: str, source: str, checklist,
                            "inspectors to it first.") % {"team": team, "node": jurisdiction}
     if task_force is not None and task_force.kind != TeamKind.SUPERVISION:
         errors["task_force"] = _("Choose a supervision task force.")
+    if frequency not in Frequency.values:
+        errors["frequency"] = _("Choose how often: windows, daily, weekly or every few days.")
+    elif frequency == Frequency.WINDOWS:
+        try:
+            parse_windows(windows)
+        except ValidationError as exc:
+            errors["windows"] = exc.messages
     if not 1 <= int(rectify_days or 0) <= 90:
         errors["rectify_days"] = _("Give the days allowed to rectify, 1 to 90.")
     if errors:
@@ -161,8 +169,12 @@ def _add_subjects(plan: InspectionPlan, actor) -> int:
 def todays_windows(user, day: date | None = None):
     """The inspection windows of ``day`` (today) that ``user`` owns or leads, with their plan
     subject, earliest first: the morning list on the phone."""
-    day = day or timezone.localdate()
-    return (Window.objects.filter(day=day, duty__kind=KIND)
+    now = timezone.now()
+    day = day or timezone.localdate(now)
+    # the day's windows, and one of the evening before still open after midnight
+    when = Q(day=day) | Q(starts_at__lte=now, ends_at__gt=now) if day == timezone.localdate(now) \
+        else Q(day=day)
+    return (Window.objects.filter(when, duty__kind=KIND, duty__plan_subject__isnull=False)
             .filter(Q(duty__owner=user) | Q(duty__leader=user))
             .select_related("duty__plan_subject__plan", "duty__owner")
             .order_by("starts_at", "duty__title"))
@@ -173,7 +185,8 @@ def overdue_windows(user, days: int = 7):
     of the inspector and their leader), latest first."""
     since = timezone.localdate() - timedelta(days=days)
     ended = Q(state="missed") | Q(state="due", ends_at__lte=timezone.now())
-    return (Window.objects.filter(ended, day__gte=since, duty__kind=KIND)
+    return (Window.objects.filter(ended, day__gte=since, duty__kind=KIND,
+                                  duty__plan_subject__isnull=False)
             .filter(Q(duty__owner=user) | Q(duty__leader=user))
             .select_related("duty__plan_subject", "duty__owner").order_by("-ends_at"))
 
@@ -213,6 +226,14 @@ def record_inspection(subject: PlanSubject, *, actor, answers: dict, signed_by: 
         for key, messages in exc.message_dict.items():
             errors.setdefault(key, messages)
         filled = None
+    given = {key: upload for key, upload in photos.items() if upload}
+    if general:
+        given["photos"] = list(general)
+    try:  # every photo checked and re-encoded before anything is written
+        ready = prepare_all(given)
+    except ValidationError as exc:
+        for key, messages in exc.message_dict.items():
+            errors.setdefault(key, messages)
     if errors:
         raise ValidationError(errors)
     inspection = Inspection.objects.create(
@@ -221,15 +242,10 @@ def record_inspection(subject: PlanSubject, *, actor, answers: dict, signed_by: 
         inspected_at=inspected_at, answers=filled.answers,
         failed=[item.key for item in filled.failed], passed=not filled.failed,
         signed_by=signed_by.strip()[:50], remarks=(remarks or "").strip())
-    for key, upload in [*photos.items(), *(("", u) for u in general)]:
-        if not upload:
-            continue
-        try:
-            attach(inspection, upload, actor=actor, capability="inspections.record",
+    for key, value in ready.items():
+        for photo in value if isinstance(value, list) else [value]:
+            attach(inspection, photo, actor=actor, capability="inspections.record",
                    note=texts.get(key, ""))
-        except ValidationError as exc:
-            raise ValidationError({key or "photos": exc.message_dict.get("file", exc.messages)}) \
-                from None
     mark_done(subject.duty, at=inspected_at, record=inspection)
     for item in filled.failed:
         _open_rectification(inspection, item.key, item.text, actor)
@@ -289,13 +305,15 @@ def _step(rectification: Rectification, target: str, *, actor, note: str, files,
         if deadline is None or deadline <= today:
             errors["deadline"] = [_("Give the new deadline, after today (%(d)s).") % {
                 "d": today.isoformat()}]
+    ready = []
+    try:
+        ready = prepare_all({"files": list(files)})["files"] if files else []
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     advance(rectification, Rectification.state_flow, target, actor=actor, note=note,
             errors=errors, deadline=deadline)
-    for upload in files:
-        try:
-            attach(rectification, upload, actor=actor, capability=capability, note=note[:200])
-        except ValidationError as exc:
-            raise ValidationError({"files": exc.message_dict.get("file", exc.messages)}) from None
+    for upload in ready:
+        attach(rectification, upload, actor=actor, capability=capability, note=note[:200])
     return rectification
 
 
@@ -332,7 +350,7 @@ def _escalate(rectifications, reason: str) -> list[int]:
 
 def escalated_to(user):
     """Escalated rectifications not closed yet, of the task forces ``user`` is in."""
-    return (Rectification.objects.exclude(state=RectificationState.CLOSED)
+    return (Rectification.objects.visible_to(user).exclude(state=RectificationState.CLOSED)
             .filter(escalated_at__isnull=False, task_force__memberships__user=user))
 
 

@@ -182,8 +182,12 @@ def plan_detail(request, pk: int):
         "team", "task_force", "checklist", "building", "area"), pk=pk)
     may_manage = authz.allows(user, plan, "inspections.manage")
     if request.method == "POST" and may_manage:
-        added = services.add_new_subjects(plan, actor=user)
-        messages.success(request, _("%(n)s new subjects added.") % {"n": added})
+        try:
+            added = services.add_new_subjects(plan, actor=user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("%(n)s new subjects added.") % {"n": added})
         return redirect(plan)
     today = timezone.localdate()
     subjects = list(plan.subjects.select_related("duty__owner").order_by("name"))

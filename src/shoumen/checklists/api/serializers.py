@@ -46,7 +46,8 @@ class ChecklistSerializer(serializers.ModelSerializer):
                         "purpose": {"required": False, "default": ""}}
 
     def get_current(self, checklist) -> dict | None:
-        version = checklist.current()
+        versions = list(checklist.versions.all())  # prefetched with their items by the view
+        version = max(versions, key=lambda v: v.number) if versions else None
         return VersionSerializer(version).data if version else None
 
 

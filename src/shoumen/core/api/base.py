@@ -117,14 +117,17 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         ),
     }
 
-    def __init__(self, *, capability: str | None = None, **kwargs):
-        self.capability = capability
+    def __init__(self, *, capability: str | None = None, narrow=None, **kwargs):
+        # ``narrow(user)``: the choices for a model without visible_to (users within reach).
+        self.capability, self.narrow = capability, narrow
         super().__init__(**kwargs)
 
     def get_queryset(self):
         queryset = super().get_queryset()
         request = self.context.get("request")
         user = getattr(request, "user", None)
+        if self.narrow is not None:
+            return self.narrow(user)
         return queryset.visible_to(user, self.capability)
 
     def to_internal_value(self, data):

@@ -2,6 +2,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from shoumen.accounts.models import Team
+from shoumen.accounts.teams import colleagues
 from shoumen.core.api.base import ScopedPrimaryKeyRelatedField
 from shoumen.geo.models import Node, Place
 
@@ -19,8 +20,9 @@ class SiteSerializer(serializers.ModelSerializer):
                                          allow_null=True)
     team = ScopedPrimaryKeyRelatedField(queryset=Team.objects.all(), required=False,
                                         allow_null=True)
-    responsible = serializers.PrimaryKeyRelatedField(
-        queryset=get_user_model().objects.filter(is_active=True))
+    responsible = ScopedPrimaryKeyRelatedField(
+        queryset=get_user_model().objects.all(),
+        narrow=lambda actor: colleagues(actor, "disinfection.manage"))
     windows = serializers.JSONField(write_only=True, help_text="The duty's windows.")
 
     class Meta:
@@ -28,6 +30,7 @@ class SiteSerializer(serializers.ModelSerializer):
         fields = ["id", "jurisdiction", "place", "kind", "name", "party", "responsible", "team",
                   "agent", "concentration_min", "concentration_max", "duty", "active", "windows"]
         read_only_fields = ["duty", "active"]
+        validators = []  # the service says a name is taken (and place may be left out)
 
 
 class RecordSerializer(serializers.ModelSerializer):

@@ -2,6 +2,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from shoumen.accounts.models import Training
+from shoumen.accounts.teams import colleagues
 from shoumen.core.api.base import ScopedPrimaryKeyRelatedField
 from shoumen.geo.models import Node
 
@@ -62,8 +63,8 @@ class TrainingSerializer(serializers.ModelSerializer):
 
     jurisdiction = ScopedPrimaryKeyRelatedField(queryset=Node.objects.all(),
                                                 capability="duties.manage")
-    user = serializers.PrimaryKeyRelatedField(
-        queryset=get_user_model().objects.filter(is_active=True))
+    user = ScopedPrimaryKeyRelatedField(queryset=get_user_model().objects.all(),
+                                        narrow=lambda actor: colleagues(actor, "duties.manage"))
 
     class Meta:
         model = Training

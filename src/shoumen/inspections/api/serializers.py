@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from shoumen.accounts.models import Team
 from shoumen.checklists.models import Checklist
+from shoumen.checklists.services import usable_by
 from shoumen.core.api.base import ScopedPrimaryKeyRelatedField
 from shoumen.geo.models import Node, Place
 
@@ -21,11 +22,13 @@ class PlanSerializer(serializers.ModelSerializer):
                                         allow_null=True, capability="inspections.manage")
     building = ScopedPrimaryKeyRelatedField(queryset=Place.objects.all(), required=False,
                                             allow_null=True)
-    checklist = serializers.PrimaryKeyRelatedField(queryset=Checklist.objects.filter(active=True))
+    checklist = ScopedPrimaryKeyRelatedField(
+        queryset=Checklist.objects.all(),
+        narrow=lambda actor: usable_by(actor, "inspections.manage"))
     team = ScopedPrimaryKeyRelatedField(queryset=Team.objects.all())
     task_force = ScopedPrimaryKeyRelatedField(queryset=Team.objects.all(), required=False,
                                               allow_null=True)
-    subjects = serializers.IntegerField(source="subjects.count", read_only=True)
+    subjects = serializers.SerializerMethodField(help_text="How many subjects it covers.")
 
     class Meta:
         model = InspectionPlan
@@ -34,19 +37,19 @@ class PlanSerializer(serializers.ModelSerializer):
                   "task_force", "rectify_days", "active", "subjects"]
         read_only_fields = ["active"]
 
+    def get_subjects(self, plan) -> int:
+        counted = getattr(plan, "subject_count", None)
+        return plan.subjects.count() if counted is None else counted
+
 
 class SubjectSerializer(serializers.ModelSerializer):
-    checklist_version = serializers.SerializerMethodField(
-        help_text="The id of the checklist version an inspection is made with now.")
+    checklist_version = serializers.IntegerField(
+        read_only=True, help_text="The id of the checklist version an inspection is made with now.")
 
     class Meta:
         model = PlanSubject
         fields = ["id", "plan", "duty", "name", "party", "jurisdiction", "enterprise",
                   "checklist_version"]
-
-    def get_checklist_version(self, subject) -> int | None:
-        version = subject.plan.checklist.current()
-        return version.pk if version else None
 
 
 class JSONObjectField(serializers.JSONField):

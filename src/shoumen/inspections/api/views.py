@@ -1,13 +1,15 @@
+from django.db.models import Count, OuterRef, Subquery
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from shoumen.checklists.models import ChecklistVersion
 from shoumen.core.api.base import ScopedGenericViewSet, ScopedReadOnlyViewSet
 
 from .. import services
-from ..filters import InspectionFilter, PlanFilter, RectificationFilter
+from ..filters import InspectionFilter, PlanFilter, RectificationFilter, SubjectFilter
 from ..models import Inspection, InspectionPlan, PlanSubject, Rectification
 from .serializers import (
     AnswerSerializer,
@@ -30,7 +32,8 @@ PARSERS = [JSONParser, MultiPartParser, FormParser]
 )
 class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                   ScopedGenericViewSet):
-    queryset = InspectionPlan.objects.select_related("jurisdiction").order_by("name", "id")
+    queryset = (InspectionPlan.objects.select_related("jurisdiction")
+                .annotate(subject_count=Count("subjects")).order_by("name", "id"))
     serializer_class = PlanSerializer
     filterset_class = PlanFilter
     action_capabilities = {"create": "inspections.manage"}
@@ -46,9 +49,11 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     retrieve=extend_schema(summary="One subject", tags=TAGS),
 )
 class SubjectViewSet(ScopedReadOnlyViewSet):
-    queryset = PlanSubject.objects.select_related("plan__checklist").order_by("name", "id")
+    queryset = PlanSubject.objects.annotate(checklist_version=Subquery(
+        ChecklistVersion.objects.filter(checklist=OuterRef("plan__checklist"))
+        .order_by("-number").values("pk")[:1])).order_by("name", "id")
     serializer_class = SubjectSerializer
-    filterset_fields = ["plan", "duty"]
+    filterset_class = SubjectFilter
 
 
 @extend_schema_view(
@@ -109,9 +114,9 @@ class RectificationViewSet(ScopedReadOnlyViewSet):
         return self._done(rectification)
 
     def _input(self, serializer_class):
-        data = self.request.data.copy() if hasattr(self.request.data, "copy") else self.request.data
-        if self.request.FILES:
-            data.setlist("files", self.request.FILES.getlist("files"))
+        # a plain dict: copying a QueryDict deep-copies its uploads, which a large one refuses
+        data = {key: self.request.data.get(key) for key in self.request.data if key != "files"}
+        data["files"] = self.request.FILES.getlist("files")
         serializer = serializer_class(data=data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
