@@ -135,3 +135,31 @@ def test_the_file_is_served_only_to_users_who_may_see_the_record(world, record):
     client.force_login(world.worker_a)
     assert client.get(reverse("evidence:file", args=[evidence.pk + 1000])).status_code == 404
     assert Client().get(reverse("evidence:file", args=[evidence.pk])).status_code == 302  # sign in
+
+
+def test_files_left_by_a_rolled_back_upload_are_removed_after_a_day(world, record, media_root):
+    import os
+    import time as clock
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from shoumen.evidence.cleanup import orphan_files, remove_orphan_files
+
+    kept = services.attach(record, upload(phone_photo((400, 300))), actor=world.worker_a,
+                           capability="people.edit")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.attach(record, upload(phone_photo((400, 300))), actor=world.worker_a,
+                        capability="people.edit")
+        raise RuntimeError("a later step of the same service failed")
+    left = [p for p in stored_files(media_root) if kept.file.name not in str(p)
+            and kept.thumbnail.name not in str(p)]
+    assert len(left) == 2  # the rolled-back photo and its thumbnail stayed on disk
+    assert orphan_files() == []  # too young: its transaction might still be open
+    day_old = clock.time() - 2 * 24 * 3600
+    for path in left:
+        os.utime(path, (day_old, day_old))
+    assert remove_orphan_files(timezone.now()) == 2
+    assert len(stored_files(media_root)) == 2 and Evidence.objects.count() == 1
+    assert remove_orphan_files(timezone.now() + timedelta(days=3)) == 0  # the kept ones stay

@@ -153,6 +153,7 @@ def test_default_schedule_runs_retention_and_rotation_daily():
                      "shoumen.core.tasks.backup_database", "shoumen.duties.tasks.lay_out_today",
                      "shoumen.duties.tasks.sweep_missed_windows",
                      "shoumen.inspections.tasks.escalate_overdue_rectifications",
+                     "shoumen.evidence.tasks.remove_orphan_evidence_files",
                      } == {p for p, _ in DEFAULT_SCHEDULE}
     for job in configured_jobs():
         import_string(job.task_path)  # every scheduled task exists

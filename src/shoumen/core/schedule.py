@@ -41,6 +41,8 @@ DEFAULT_SCHEDULE = [
     ("shoumen.duties.tasks.sweep_missed_windows", "*/5"),
     # Rectifications past their deadline go to the supervision task force, once each.
     ("shoumen.inspections.tasks.escalate_overdue_rectifications", "00:15"),
+    # Evidence files whose upload was rolled back after they were written.
+    ("shoumen.evidence.tasks.remove_orphan_evidence_files", "03:45"),
 ]
 
 
