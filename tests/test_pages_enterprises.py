@@ -6,6 +6,7 @@ from stdnum.cn import uscc
 
 from shoumen.core.models import AuditEvent
 from shoumen.resumption.models import Enterprise, EnterpriseStatus
+from tests import factories
 from tests.factories import enterprise, force_update, place, user
 
 
@@ -175,3 +176,65 @@ def test_a_buildings_page_loads_its_enterprises_from_this_app(world, firms, logi
     enterprise(world.lixia_community, "别处公司", credit_code=code(8), building=other)
     panel = reverse("resumption:building-enterprises", args=[other.pk])
     assert "别处公司" not in login(world.commander).get(panel).content.decode()
+
+
+def test_the_contact_phone_is_held_encrypted_shown_masked_and_revealed_with_an_audit(world, login):
+    from django.db import connection
+
+    from shoumen.core.models import AuditAction, AuditEvent
+
+    firm = Enterprise.objects.create(jurisdiction=world.community_a, name="泉客厅",
+                                     credit_code="91370103MA3C8XJQ08", contact_phone="13812345678")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM resumption_enterprise WHERE id = %s", [firm.pk])
+        row = cursor.fetchone()
+    assert "13812345678" not in [str(v) for v in row]
+    client = login(world.worker_a)
+    page = client.get(reverse("resumption:enterprise-detail", args=[firm.pk])).content.decode()
+    assert "138****5678" in page and "13812345678" not in page
+    assert 'data-action="reveal-contact"' not in page  # a community worker views, not edits
+    commander = login(world.commander)
+    page = commander.get(reverse("resumption:enterprise-detail", args=[firm.pk])).content.decode()
+    assert 'data-action="reveal-contact"' in page
+    shown = commander.post(reverse("resumption:enterprise-reveal", args=[firm.pk]))
+    assert "13812345678" in shown.content.decode()
+    assert AuditEvent.objects.filter(action=AuditAction.VIEW_PII, object_id=str(firm.pk)).exists()
+    assert login(world.worker_a).post(
+        reverse("resumption:enterprise-reveal", args=[firm.pk])).status_code == 403
+    outsider = factories.user("lixia_worker", "community_worker", world.lixia_community)
+    assert login(outsider).post(
+        reverse("resumption:enterprise-reveal", args=[firm.pk])).status_code == 404
+
+
+def test_editing_keeps_clears_or_refuses_the_contact_phone(world, login):
+    firm = Enterprise.objects.create(jurisdiction=world.community_a, name="泉客厅",
+                                     credit_code="91370103MA3C8XJQ08", contact_phone="13812345678")
+    client = login(world.commander)
+    url = reverse("resumption:enterprise-edit", args=[firm.pk])
+    data = edit_data(world, firm)
+    data["contact_phone"] = ""
+    assert client.post(url, data).status_code == 302
+    firm.refresh_from_db()
+    assert firm.contact_phone == "13812345678"  # empty keeps it
+    bad = client.post(url, {**data, "contact_phone": "12345"})
+    assert bad.status_code == 200 and "mainland phone number" in bad.content.decode()
+    assert client.post(url, {**data, "clear_contact_phone": "on"}).status_code == 302
+    firm.refresh_from_db()
+    assert firm.contact_phone == "" and firm.contact_phone_masked == ""
+
+
+def test_the_api_takes_the_contact_phone_and_shows_it_masked(world):
+    from rest_framework.test import APIClient
+
+    api = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    api.force_authenticate(world.commander)
+    made = api.post("/api/enterprises/", {"name": "泉客厅", "credit_code": "91370103MA3C8XJQ08",
+                                          "jurisdiction": world.community_a.pk,
+                                          "contact_phone": "138 1234 5678"}, format="json")
+    assert made.status_code == 201, made.json()
+    assert made.json()["contact_phone_masked"] == "138****5678"
+    assert "contact_phone" not in made.json()
+    bad = api.post("/api/enterprises/", {"name": "x", "credit_code": "91370100MA3C4GQY2W",
+                                         "jurisdiction": world.community_a.pk,
+                                         "contact_phone": "12345"}, format="json")
+    assert bad.status_code == 400 and "contact_phone" in bad.json()

@@ -177,6 +177,11 @@ def validate_phone(raw: str) -> str:
     )
 
 
+def phone_columns(phone: str) -> tuple[str, str | None, str]:
+    """(ciphertext, blind index, mask) of a validated phone, as a model stores it ('' clears)."""
+    return encrypt(phone), blind_index("phone", phone), mask_phone(phone)
+
+
 def mask_phone(phone: str) -> str:
     if not phone:
         return ""

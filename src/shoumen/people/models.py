@@ -131,9 +131,7 @@ class Person(AuditedModel):
             self.birth_date = pii.birth_date_from_id(number)
 
     def set_phone(self, phone: str) -> None:
-        self.phone_encrypted = pii.encrypt(phone)
-        self.phone_index = pii.blind_index("phone", phone)
-        self.phone_masked = pii.mask_phone(phone)
+        self.phone_encrypted, self.phone_index, self.phone_masked = pii.phone_columns(phone)
 
     @property
     def id_number(self) -> str:

@@ -17,7 +17,12 @@ STAFF_ONLY_FIELDS = ("jurisdiction", "status")
 
 class EnterpriseForm(forms.ModelForm):
     """Jurisdiction and status are for staff with ``enterprises.edit`` at a node; a liaison
-    edits their own enterprise's details but cannot move it or declare it resumed."""
+    edits their own enterprise's details but cannot move it or declare it resumed. The
+    contact's phone is held encrypted: on edit it starts empty, and empty keeps it."""
+
+    contact_phone = forms.CharField(label=_("Contact phone"), max_length=30, required=False,
+                                    widget=forms.TextInput(attrs={"inputmode": "tel",
+                                                                  "autocomplete": "off"}))
 
     class Meta:
         model = Enterprise
@@ -31,6 +36,12 @@ class EnterpriseForm(forms.ModelForm):
 
     def __init__(self, *args, user, staff: bool, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["contact_phone"].help_text = _(
+                "Now %(masked)s. Leave empty to keep it.") % {
+                    "masked": self.instance.contact_phone_masked or "—"}
+            self.fields["clear_contact_phone"] = forms.BooleanField(
+                label=_("Remove the contact phone"), required=False)
         if staff:
             self.fields["jurisdiction"].queryset = (Node.objects.visible_to(user, "enterprises.edit")
                                                     .order_by("path"))
@@ -61,3 +72,12 @@ class EnterpriseForm(forms.ModelForm):
             return pii.validate_phone(value)
         except ValidationError as exc:
             raise ValidationError(exc.messages) from None
+
+    def clean(self):
+        """The changes for the service: a new number, '' to remove it, nothing to keep it."""
+        data = super().clean()
+        if data.pop("clear_contact_phone", False):
+            data["contact_phone"] = ""
+        elif self.instance.pk and not data.get("contact_phone"):
+            data.pop("contact_phone", None)
+        return data

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
+from shoumen.core import pii
 from shoumen.core.models import AuditedModel
 from shoumen.core.scoping import ScopedQuerySet
 from shoumen.core.workflow import Step, Workflow
@@ -45,13 +46,19 @@ class Enterprise(AuditedModel):
     industry = models.CharField(_("industry"), max_length=50, blank=True)
     employees = models.PositiveIntegerField(_("employees"), default=0)
     contact_name = models.CharField(_("contact person"), max_length=50, blank=True)
-    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    # The contact's phone, like a resident's: only encrypted, with a blind index and a mask
+    # (set and read through ``contact_phone``; a full read is an audited reveal).
+    contact_phone_encrypted = models.TextField(editable=False, blank=True)
+    contact_phone_index = models.CharField(max_length=64, null=True, editable=False)
+    contact_phone_masked = models.CharField(_("contact phone"), max_length=20, blank=True,
+                                            editable=False)
     status = models.CharField(_("status"), max_length=20, choices=EnterpriseStatus.choices,
                               default=EnterpriseStatus.NOT_RESUMED, db_index=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_capability = "enterprises.view"
     scope_enterprise_field = "pk"
+    audit_exclude = frozenset({"contact_phone_encrypted", "contact_phone_index"})
 
     class Meta:
         verbose_name = _("enterprise")
@@ -60,6 +67,17 @@ class Enterprise(AuditedModel):
 
     def __str__(self):
         return self.name
+
+    @property
+    def contact_phone(self) -> str:
+        """The full number (decrypted): show it only after ``services.reveal_contact``."""
+        return pii.decrypt(self.contact_phone_encrypted)
+
+    @contact_phone.setter
+    def contact_phone(self, phone: str) -> None:
+        """Store an already validated, normalised number ('' removes it)."""
+        (self.contact_phone_encrypted, self.contact_phone_index,
+         self.contact_phone_masked) = pii.phone_columns(phone or "")
 
 
 _E = EnterpriseStatus

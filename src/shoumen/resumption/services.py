@@ -1,10 +1,23 @@
 """State changes for enterprises. Pages and the API both call these."""
 
-from shoumen.core import authz
+from django.utils.translation import gettext as _
+
+from shoumen.core import audit, authz
+from shoumen.core.models import AuditAction
 from shoumen.core.services import save_scoped_record, service
 from shoumen.core.workflow import advance
 
 from .models import Enterprise
+
+
+@service
+def reveal_contact(enterprise: Enterprise, *, actor) -> str:
+    """The contact's full phone for someone who may change the enterprise (its staff, its
+    liaison); the read is audited."""
+    authz.authorize(actor, enterprise, "enterprises.edit", _(
+        "You may not see the contact's full number. Ask the subdistrict's staff."))
+    audit.record(AuditAction.VIEW_PII, enterprise, note="contact_phone")
+    return enterprise.contact_phone
 
 
 def is_staff_for(user, enterprise: Enterprise) -> bool:

@@ -9,5 +9,6 @@ urlpatterns = [
     path("new/", views.enterprise_create, name="enterprise-create"),
     path("<id:pk>/", views.enterprise_detail, name="enterprise-detail"),
     path("<id:pk>/edit/", views.enterprise_edit, name="enterprise-edit"),
+    path("<id:pk>/reveal/", views.enterprise_reveal, name="enterprise-reveal"),
     path("in-building/<id:place_id>/", views.building_enterprises, name="building-enterprises"),
 ]

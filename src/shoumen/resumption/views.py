@@ -10,6 +10,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from shoumen.core import authz
 from shoumen.core.views import form_page, initial_jurisdiction, list_page
@@ -43,6 +45,17 @@ def enterprise_detail(request, pk: int):
         "can_see_place": bool(enterprise.building_id)
         and Place.objects.visible_to(user).filter(pk=enterprise.building_id).exists(),
     })
+
+
+@never_cache
+@login_required
+@require_POST
+def enterprise_reveal(request, pk: int):
+    """The contact's full phone (audited as view_pii), as a fragment for htmx."""
+    enterprise = get_object_or_404(Enterprise.objects.visible_to(request.user), pk=pk)
+    phone = services.reveal_contact(enterprise, actor=request.user)
+    return render(request, "resumption/_contact_phone.html", {"enterprise": enterprise,
+                                                              "phone": phone})
 
 
 @login_required

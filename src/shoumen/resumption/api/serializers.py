@@ -1,5 +1,7 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from shoumen.core import pii
 from shoumen.core.api.base import ScopedPrimaryKeyRelatedField
 from shoumen.geo.models import Node, Place, PlaceKind
 from shoumen.resumption.models import Enterprise
@@ -18,12 +20,25 @@ class EnterpriseSerializer(serializers.ModelSerializer):
         queryset=Place.objects.filter(kind=PlaceKind.BUILDING), required=False, allow_null=True,
         help_text="The building (place id) the enterprise is in.")
     status_label = serializers.CharField(source="get_status_display", read_only=True)
+    contact_phone = serializers.CharField(
+        write_only=True, required=False, allow_blank=True,
+        help_text="The contact's mainland number (held encrypted); empty removes it.")
+    contact_phone_masked = serializers.CharField(read_only=True)
 
     class Meta:
         model = Enterprise
         fields = ["id", "name", "credit_code", "jurisdiction", "jurisdiction_name", "building",
                   "floor_room", "industry", "employees", "contact_name", "contact_phone",
-                  "status", "status_label"]
+                  "contact_phone_masked", "status", "status_label"]
 
     def validate_credit_code(self, value):
         return value.strip().upper()
+
+    def validate_contact_phone(self, value):
+        value = value.strip()
+        if not value:
+            return ""
+        try:
+            return pii.validate_phone(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
