@@ -323,3 +323,22 @@ def test_review_findings_nobody_names_or_trains_people_outside_their_reach(world
     assert made.status_code == 201, made.json()
     form = login(world.worker_a).get(reverse("duties:training-new")).content.decode()
     assert "lixia_crew" not in form
+
+
+def test_another_jurisdiction_gets_404_on_the_sites_pages(world, login, segment, crew, today):
+    with time_machine.travel(local(today, 9), tick=False):
+        entry = patrol(segment, crew, local(today, 9))
+    client = login(user("lixia_worker", "community_worker", world.lixia_community))
+    for url in (segment.get_absolute_url(), reverse("disinfection:record-new", args=[segment.pk]),
+                entry.get_absolute_url()):
+        assert client.get(url).status_code == 404, url
+    register = client.get(reverse("disinfection:register")).content.decode()
+    assert f'data-record="{entry.pk}"' not in register
+
+
+def test_the_demo_leaves_a_database_without_its_staff_alone(world):
+    from shoumen.checklists.models import Checklist
+    from shoumen.demo.duties import seed_duties
+
+    assert seed_duties(seed=1, actor=world.admin).lines == []  # 泺源街道 exists, its staff not
+    assert not Checklist.objects.exists()

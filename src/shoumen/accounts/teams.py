@@ -14,7 +14,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shoumen.core import authz
+from shoumen.core import audit, authz
+from shoumen.core.models import AuditAction
 from shoumen.core.scoping import scope_for, subtree_q
 from shoumen.core.services import service
 
@@ -57,6 +58,9 @@ def create_team(*, actor, jurisdiction, kind: str, name: str, members=(), place=
         raise ValidationError(errors)
     team = Team.objects.create(jurisdiction=jurisdiction, kind=kind, name=name.strip(),
                                place=place)
+    # The members in the team's audit trail (the rows are written in bulk, without signals).
+    audit.record(AuditAction.ACTION, team, note="members: " + "、".join(
+        f"{user} ({position}{', ' + unit if unit else ''})" for user, position, unit in members))
     TeamMember.objects.bulk_create(TeamMember(team=team, user=user, position=position,
                                               unit=unit or "")
                                    for user, position, unit in members)

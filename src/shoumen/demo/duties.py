@@ -42,6 +42,7 @@ from shoumen.inspections import services as inspections
 from shoumen.inspections.models import InspectionPlan, Rectification
 
 HISTORY_DAYS = 14
+DEMO_STAFF = ("luoyuan", "inspector", "community", "disinfection", "duty")
 THREE_A_DAY = [["08:00", "10:00"], ["13:00", "15:00"], ["18:00", "20:00"]]
 TWICE_A_DAY = [["08:00", "10:00"], ["16:00", "18:00"]]
 DAILY = [["08:00", "18:00"]]
@@ -122,7 +123,10 @@ def _photo(rng: random.Random) -> SimpleUploadedFile:
 def seed_duties(*, seed: int, actor, now: datetime | None = None) -> DutySeed:
     """Load the demo's inspections and disinfection once (nothing if checklists exist)."""
     result = DutySeed()
-    if Checklist.objects.exists() or not Node.objects.filter(name="泺源街道").exists():
+    # Only into the demo world: a real database with a 泺源街道 but none of the demo's staff
+    # (a deployment running `demo-data --if-empty`) is left alone.
+    if Checklist.objects.exists() or not Node.objects.filter(name="泺源街道").exists() \
+            or User.objects.filter(username__in=DEMO_STAFF).count() < len(DEMO_STAFF):
         return result
     now = now or timezone.now()
     rng = random.Random(f"shoumen-duties:{seed}")

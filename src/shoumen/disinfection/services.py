@@ -23,7 +23,7 @@ from shoumen.duties.services import create_duty, mark_done
 from shoumen.evidence.services import attach, prepare_all
 from shoumen.geo.models import Node, Place
 
-from .models import FULL_PROTECTION, Operation, Protection, Record, Site, SiteKind
+from .models import FULL_PROTECTION, PATROLLED, Operation, Protection, Record, Site, SiteKind
 
 TRAINING = TrainingTopic.DISINFECTION
 REMARKS_MAX = 300
@@ -72,8 +72,7 @@ def create_site(*, actor, jurisdiction: Node, kind: str, name: str, party: str, 
     leader = team.leader() if team is not None else None
     duty = create_duty(actor=actor, jurisdiction=jurisdiction,
                        title=f"{place.name} · {name.strip()}" if place else name.strip(),
-                       kind="patrol" if kind in (SiteKind.PIPELINE, SiteKind.MANHOLE)
-                       else "disinfection",
+                       kind="patrol" if kind in PATROLLED else "disinfection",
                        frequency=frequency, windows=windows,
                        starts_on=starts_on or timezone.localdate(), place=place,
                        owner=responsible,
