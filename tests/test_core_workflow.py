@@ -11,8 +11,6 @@ from shoumen.core.models import AuditEvent
 from shoumen.core.workflow import Step, Workflow
 from shoumen.people.models import Person, PersonStatus, StatusChange
 from shoumen.people.services import change_status
-from shoumen.resumption.models import Enterprise, EnterpriseStatus
-from shoumen.resumption.services import save_enterprise
 from tests.factories import enterprise, person
 from tests.helpers_gate_manage import api
 
@@ -93,32 +91,6 @@ def test_a_workflow_names_only_states_it_has():
         Workflow("light", Light, [Step({"red"}, "amber", "x.y")])
     flow = Workflow("light", Light, [Step({"red"}, "green", "x.y")])
     assert flow.steps_from("green") == [] and [s.target for s in flow.steps_from("red")] == ["green"]
-
-
-def test_enterprise_status_moves_by_staff_and_by_allowed_steps_only(world):
-    firm = enterprise(world.community_a, "绿地中心某公司")
-    assert firm.status == EnterpriseStatus.NOT_RESUMED
-    save_enterprise(firm, {"status": EnterpriseStatus.RESUMED}, actor=world.commander)
-    with pytest.raises(ValidationError) as refused:
-        save_enterprise(Enterprise.objects.get(pk=firm.pk), {"status": EnterpriseStatus.DECLARED,
-                                                             "name": "改名"},
-                        actor=world.commander)
-    assert "“Suspended”" in " ".join(refused.value.message_dict["status"])
-    firm.refresh_from_db()
-    assert (firm.status, firm.name) == (EnterpriseStatus.RESUMED, "绿地中心某公司")  # all or nothing
-    response = api(world.commander).patch(f"/api/enterprises/{firm.pk}/",
-                                          {"status": "not_resumed"}, format="json")
-    assert response.status_code == 400 and "status" in response.json()
-
-
-def test_an_illegal_enterprise_step_on_the_page_is_shown_on_the_form(world, login):
-    firm = enterprise(world.community_a, "绿地中心某公司")
-    save_enterprise(firm, {"status": EnterpriseStatus.RESUMED}, actor=world.commander)
-    page = login(world.commander).post(f"/enterprises/{firm.pk}/edit/", {
-        "name": firm.name, "credit_code": firm.credit_code, "jurisdiction": world.community_a.pk,
-        "status": "declared", "employees": 0})
-    assert page.status_code == 200
-    assert "the next step can only be" in page.content.decode()
 
 
 def test_the_admin_cannot_set_an_enterprises_status(world, login):

@@ -1,6 +1,7 @@
 """Enterprise pages: staff and liaison scoping, USCC validation, create/edit."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from stdnum.cn import uscc
 
@@ -35,7 +36,7 @@ def edit_data(world, e, **overrides):
     data = {"name": e.name, "credit_code": e.credit_code, "jurisdiction": e.jurisdiction_id,
             "building": e.building_id or "", "floor_room": e.floor_room, "industry": e.industry,
             "employees": e.employees, "contact_name": e.contact_name,
-            "contact_phone": e.contact_phone, "status": e.status}
+            "contact_phone": e.contact_phone, "category": e.category}
     data.update(overrides)
     return data
 
@@ -116,14 +117,14 @@ def test_create_shows_uscc_message_and_creates_nothing(world, login):
     bad = good[:-1] + ("0" if good[-1] != "0" else "1")
     r = login(world.commander).post(reverse("resumption:enterprise-create"), {
         "name": "新企业", "credit_code": bad, "jurisdiction": world.community_a.pk,
-        "employees": 5, "status": "not_resumed"})
+        "employees": 5, "category": "office"})
     assert r.status_code == 200
     body = r.content.decode()
     assert "is not a valid unified social credit code" in body and 'value="新企业"' in body
     assert not Enterprise.objects.filter(name="新企业").exists()
     r = login(world.commander).post(reverse("resumption:enterprise-create"), {
         "name": "新企业", "credit_code": good + "X", "jurisdiction": world.community_a.pk,
-        "employees": 5, "status": "not_resumed"})
+        "employees": 5, "category": "office"})
     assert "is not a valid unified social credit code" in r.content.decode()
     assert not Enterprise.objects.filter(name="新企业").exists()
 
@@ -135,13 +136,13 @@ def test_create_and_duplicate(world, login, firms):
     assert world.community_a in choices and world.lixia_community not in choices
     r = c.post(reverse("resumption:enterprise-create"), {
         "name": "银座商城", "credit_code": code(8).lower(), "jurisdiction": world.community_a.pk,
-        "employees": 30, "status": "declared"})
+        "employees": 30, "category": "retail"})
     new = Enterprise.objects.get(name="银座商城")
     assert r.status_code == 302 and new.credit_code == code(8)
     assert AuditEvent.objects.filter(action="create", object_id=str(new.pk)).exists()
     r = c.post(reverse("resumption:enterprise-create"), {
         "name": "重复企业", "credit_code": code(2), "jurisdiction": world.community_a.pk,
-        "employees": 1, "status": "declared"})
+        "employees": 1, "category": "office"})
     assert r.status_code == 200 and "already registered" in r.content.decode()
     assert not Enterprise.objects.filter(name="重复企业").exists()
 
@@ -149,18 +150,36 @@ def test_create_and_duplicate(world, login, firms):
 def test_create_in_other_jurisdiction_refused(world, login):
     r = login(world.commander).post(reverse("resumption:enterprise-create"), {
         "name": "外区企业", "credit_code": code(9), "jurisdiction": world.lixia_community.pk,
-        "employees": 1, "status": "declared"})
+        "employees": 1, "category": "office"})
     assert r.status_code == 200 and r.context["form"].errors["jurisdiction"]
     assert not Enterprise.objects.exists()
 
 
-def test_commander_edits_status(world, login, firms):
+def test_the_status_is_not_edited_with_the_details_but_the_registry_fields_are(world, login, firms):
     e = firms["jinlong"]
     r = login(world.commander).post(reverse("resumption:enterprise-edit", args=[e.pk]),
-                                    edit_data(world, e, status="resumed"))
+                                    edit_data(world, e, status="resumed", category="catering",
+                                              venue_category="restaurant", public_facing="on",
+                                              key_enterprise="on", legal_representative="李明"))
     assert r.status_code == 302
     e.refresh_from_db()
-    assert e.status == EnterpriseStatus.RESUMED
+    assert e.status == EnterpriseStatus.NOT_RESUMED
+    assert (e.category, e.venue_category, e.public_facing, e.key_enterprise,
+            e.legal_representative) == ("catering", "restaurant", True, True, "李明")
+
+
+def test_only_staff_name_a_key_enterprise(world, login, firms, liaison):
+    own = firms["quanketing"]
+    r = login(liaison).post(reverse("resumption:enterprise-edit", args=[own.pk]),
+                            edit_data(world, own, key_enterprise="on"))
+    assert r.status_code == 302  # the field is not on the liaison's form: nothing changes
+    own.refresh_from_db()
+    assert own.key_enterprise is False
+    from shoumen.resumption.services import save_enterprise
+
+    with pytest.raises(ValidationError) as caught:
+        save_enterprise(own, {"key_enterprise": True}, actor=liaison)
+    assert "key_enterprise" in caught.value.message_dict
 
 
 def test_a_buildings_page_loads_its_enterprises_from_this_app(world, firms, login):

@@ -59,14 +59,22 @@ DISINFECTION_READ = {"disinfection.view"}
 DISINFECTION_WORK = DISINFECTION_READ | {"disinfection.record"}
 DISINFECTION_SETUP = DISINFECTION_WORK | {"disinfection.manage"}
 
+# Resumption (复工复产): declare (the enterprise's liaison, or staff on its behalf); review
+# the papers, approve after the on-site review, suspend a resumed enterprise; set which
+# materials each category hands in and which plans make the on-site reviews.
+RESUMPTION_DECLARE = {"resumption.declare"}
+RESUMPTION_STAFF = RESUMPTION_DECLARE | {"resumption.review", "resumption.approve",
+                                         "resumption.supervise", "resumption.configure"}
+
 # What a commander plans and sets up beyond the people registry and the gate.
-COMMAND_DUTIES = DUTIES_STAFF | CHECKLISTS_EDIT | INSPECTIONS_PLAN | DISINFECTION_SETUP
+COMMAND_DUTIES = (DUTIES_STAFF | CHECKLISTS_EDIT | INSPECTIONS_PLAN | DISINFECTION_SETUP
+                  | RESUMPTION_STAFF)
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.DISTRICT_COMMANDER: frozenset(COMMAND | GATE_STAFF | COMMAND_DUTIES | {"audit.view"}),
     Role.SUBDISTRICT_COMMANDER: frozenset(COMMAND | GATE_STAFF | COMMAND_DUTIES),
     Role.COMMUNITY_WORKER: frozenset(PEOPLE_WORK | GATE_STAFF | DUTIES_STAFF | INSPECTIONS_WORK
-                                     | DISINFECTION_SETUP
+                                     | DISINFECTION_SETUP | RESUMPTION_DECLARE
                                      | {"people.reveal", "people.import", "enterprises.view"}),
     Role.GRID_WORKER: frozenset(PEOPLE_WORK | GATE_READ | {"gate.alerts", "gate.trace"}),
     Role.CHECKPOINT_GUARD: frozenset({"geo.view", "gate.view", "gate.register"}),
@@ -81,7 +89,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.STATION_STAFF: frozenset({"geo.view", "people.view", "gate.view", "gate.register"}),
     # A liaison's assignment names their enterprise; they see that enterprise and nothing else.
     Role.ENTERPRISE_LIAISON: frozenset({"enterprises.view", "enterprises.edit",
-                                        "inspections.view", "rectifications.answer"}),
+                                        "inspections.view", "rectifications.answer"}
+                                       | RESUMPTION_DECLARE),
     Role.SYSTEM_ADMIN: frozenset(COMMAND | GATE_STAFF | COMMAND_DUTIES
                                  | {"audit.view", "accounts.manage"}),
 }

@@ -141,6 +141,11 @@ def birth_date_from_id(number: str) -> date:
     return ric.get_birth_date(number)
 
 
+def id_number_columns(number: str) -> tuple[str, str | None, str]:
+    """(ciphertext, blind index, mask) of a validated ID number, as a model stores it."""
+    return encrypt(number), blind_index("id", number), mask_id_number(number)
+
+
 def mask_id_number(number: str) -> str:
     if not number:
         return ""

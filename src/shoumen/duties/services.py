@@ -75,6 +75,30 @@ def create_duty(*, actor, jurisdiction, title: str, kind: str, frequency: str, s
     return duty
 
 
+@service
+def renew_duty(duty: Duty, *, actor, starts_on: date, ends_on: date | None) -> Duty:
+    """Give a duty a new period (an enterprise's second on-site review), with its windows
+    from today laid out at once; the windows of its earlier period stay as they were."""
+    authz.authorize(actor, duty, "duties.manage",
+                    _("You may not change this duty. Ask who set it up."))
+    if ends_on is not None and ends_on < starts_on:
+        raise ValidationError({"ends_on": _("The duty ends before it starts; the end date is on "
+                                            "or after %(d)s.") % {"d": starts_on.isoformat()}})
+    duty.starts_on, duty.ends_on, duty.active = starts_on, ends_on, True
+    duty.save(update_fields=["starts_on", "ends_on", "active"])
+    today = timezone.localdate()
+    for day in (today, today + timedelta(days=1)):
+        lay_out(day, duties=[duty])
+    return duty
+
+
+def period_end(starts_on: date, *, frequency: str, interval_days: int = 1) -> date:
+    """The last day of a schedule's first window from ``starts_on`` (one day for windows or a
+    daily schedule, a week for weekly, k days for every k days): a one-off duty's end."""
+    length = {Frequency.WEEKLY: 7, Frequency.EVERY_K_DAYS: max(int(interval_days or 1), 1)}
+    return starts_on + timedelta(days=length.get(frequency, 1) - 1)
+
+
 def lay_out(day: date, *, duties=None) -> int:
     """Write the windows of ``day`` for ``duties`` (default: every active duty whose period
     covers the day); windows already there are kept as they are. Returns how many it offered.

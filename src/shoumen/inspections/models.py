@@ -27,6 +27,9 @@ class SubjectSource(models.TextChoices):
     BUILDING_ENTERPRISES = "building_enterprises", _("Every enterprise in a building")
     COMMUNITY_VENUES = "community_venues", _("The small venues of a jurisdiction")
     BUILDING = "building", _("A building's public areas")
+    # Added one at a time by the resumption workflow (an accepted declaration's on-site
+    # review), each for a set period.
+    ENTERPRISES = "enterprises", _("Enterprises added one by one")
 
 
 class InspectionPlan(AuditedModel):

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,7 +27,7 @@ from shoumen.core.services import service
 from shoumen.core.workflow import advance
 from shoumen.duties.models import Window
 from shoumen.duties.schedules import Frequency, parse_windows
-from shoumen.duties.services import create_duty, mark_done
+from shoumen.duties.services import create_duty, mark_done, renew_duty
 from shoumen.evidence.services import attach, prepare_all
 from shoumen.geo.models import Node, Place, PlaceKind
 
@@ -68,6 +68,8 @@ def create_plan(*, actor, jurisdiction: Node, name: str, source: str, checklist,
         if area is None or not jurisdiction.contains(area):
             errors["area"] = _("Choose the community (or grid) whose venues are inspected, in "
                                "%(node)s.") % {"node": jurisdiction}
+    elif source == SubjectSource.ENTERPRISES:
+        building = area = None
     elif building is None or building.kind != PlaceKind.BUILDING \
             or not jurisdiction.contains(building.jurisdiction):
         errors["building"] = _("Choose a building in %(node)s.") % {"node": jurisdiction}
@@ -135,6 +137,8 @@ def subjects_of(plan: InspectionPlan) -> list[tuple]:
         venues = Place.objects.filter(kind=PlaceKind.VENUE, active=True,
                                       jurisdiction__in=plan.area.subtree()).order_by("name", "pk")
         return [(v, v.name, v.jurisdiction_id, v, None, v.name) for v in venues]
+    if plan.source == SubjectSource.ENTERPRISES:
+        return []  # added one by one (add_enterprise)
     building = plan.building
     return [(building, building.name, building.jurisdiction_id, building, None,
              building.property_company or building.name)]
@@ -143,25 +147,62 @@ def subjects_of(plan: InspectionPlan) -> list[tuple]:
 def _add_subjects(plan: InspectionPlan, actor) -> int:
     have = set(plan.subjects.values_list("subject_type_id", "subject_id"))
     inspectors = _inspectors(plan.team, plan.jurisdiction)
-    leader = plan.team.leader()
     added = 0
     for n, (subject, name, node_id, place, enterprise_id, party) in enumerate(subjects_of(plan)):
         kind = ContentType.objects.get_for_model(subject)
         if (kind.pk, subject.pk) in have:
             continue
-        owner = inspectors[n % len(inspectors)] if inspectors else None
-        node = Node.objects.get(pk=node_id)
-        duty = create_duty(actor=actor, jurisdiction=node, title=f"{plan.name} · {name}",
-                           kind=KIND, frequency=plan.frequency, windows=plan.windows,
-                           interval_days=plan.interval_days, starts_on=plan.starts_on,
-                           ends_on=plan.ends_on, subject=subject, place=place, owner=owner,
-                           leader=leader if leader and authz.allows(leader, node, "duties.view")
-                           else None)
-        PlanSubject.objects.create(plan=plan, duty=duty, jurisdiction_id=node_id,
-                                   subject_type=kind, subject_id=subject.pk, name=name[:150],
-                                   enterprise_id=enterprise_id, party=party[:150])
+        _new_subject(plan, subject, name, node_id, place, enterprise_id, party, actor=actor,
+                     owner=inspectors[n % len(inspectors)] if inspectors else None,
+                     starts_on=plan.starts_on, ends_on=plan.ends_on)
         added += 1
     return added
+
+
+def _new_subject(plan, subject, name, node_id, place, enterprise_id, party, *, actor, owner,
+                 starts_on, ends_on) -> PlanSubject:
+    leader = plan.team.leader()
+    node = Node.objects.get(pk=node_id)
+    duty = create_duty(actor=actor, jurisdiction=node, title=f"{plan.name} · {name}",
+                       kind=KIND, frequency=plan.frequency, windows=plan.windows,
+                       interval_days=plan.interval_days, starts_on=starts_on, ends_on=ends_on,
+                       subject=subject, place=place, owner=owner,
+                       leader=leader if leader and authz.allows(leader, node, "duties.view")
+                       else None)
+    return PlanSubject.objects.create(plan=plan, duty=duty, jurisdiction_id=node_id,
+                                      subject_type=ContentType.objects.get_for_model(subject),
+                                      subject_id=subject.pk, name=name[:150],
+                                      enterprise_id=enterprise_id, party=party[:150])
+
+
+@service
+def add_enterprise(plan: InspectionPlan, enterprise, *, actor, starts_on: date,
+                   ends_on: date | None = None) -> PlanSubject:
+    """Put one enterprise on a plan of enterprises added one by one (an on-site review from
+    ``starts_on`` to ``ends_on``), with its duty owned by the team's inspector with the
+    fewest such subjects; an enterprise already on the plan gets its period renewed."""
+    if plan.source != SubjectSource.ENTERPRISES or not plan.jurisdiction.contains(
+            enterprise.jurisdiction):
+        raise ValidationError({"plan": [_("“%(plan)s” does not take enterprises of %(node)s "
+                                          "one by one; choose another plan.")
+                                        % {"plan": plan, "node": enterprise.jurisdiction}]})
+    existing = plan.subjects.filter(
+        subject_type=ContentType.objects.get_for_model(enterprise),
+        subject_id=enterprise.pk).select_related("duty").first()
+    if existing is not None:
+        renew_duty(existing.duty, actor=actor, starts_on=starts_on, ends_on=ends_on)
+        return existing
+    inspectors = _inspectors(plan.team, plan.jurisdiction)
+    if not inspectors:
+        raise ValidationError({"plan": [_(
+            "Nobody in “%(team)s” may record inspections in %(node)s; add inspectors to it "
+            "first.") % {"team": plan.team, "node": plan.jurisdiction}]})
+    load = dict(plan.subjects.filter(duty__active=True).values_list("duty__owner")
+                .annotate(n=Count("id")).values_list("duty__owner", "n"))
+    owner = min(inspectors, key=lambda user: (load.get(user.pk, 0), user.pk))
+    return _new_subject(plan, enterprise, enterprise.name, enterprise.jurisdiction_id,
+                        enterprise.building, enterprise.pk, enterprise.name, actor=actor,
+                        owner=owner, starts_on=starts_on, ends_on=ends_on)
 
 
 # --- the day's list ----------------------------------------------------------------------------

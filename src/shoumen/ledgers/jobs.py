@@ -47,7 +47,10 @@ def filters_from(params) -> QueryDict:
 
 def update(job, **fields) -> None:
     """Write progress fields at once, in their own tiny statement (never inside the import's
-    write transaction, so progress is visible while it runs)."""
+    write transaction, so progress is visible while it runs). Without a job (a workbook
+    checked in the request, :mod:`.attached`) there is no progress to keep."""
+    if job is None:
+        return
     for key, value in fields.items():
         setattr(job, key, value)
     type(job).objects.filter(pk=job.pk).update(**fields)

@@ -17,12 +17,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
+from shoumen.core import pii
 from shoumen.core.views import optional_url
 
 
@@ -37,6 +40,38 @@ def normalize_header(text: Any) -> str:
     value = re.sub(r"[（(][^）)]*[）)]", "", value)
     value = re.sub(r"[\s*＊:：_]", "", value)
     return value.casefold()
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text: numbers without a trailing .0, dates as ISO, None as ''."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def masked_id_cell(text: str) -> str:
+    """An ID-number cell for an error message: never the whole number, valid or not."""
+    if len(text) >= 10:
+        return pii.mask_id_number(text)
+    return "*" * max(len(text) - 2, 0) + text[-2:]
+
+
+def id_number_cell(raw: Any) -> str:
+    """The validated ID number in a cell; ValidationError saying what is wrong, and that a
+    cell Excel holds as a number has lost its last digits."""
+    text = cell_text(raw)
+    try:
+        return pii.validate_id_number(text)
+    except ValidationError as exc:
+        message = " ".join(exc.messages)
+        if isinstance(raw, int | float) and text:
+            message += " " + _("The cell holds a number, and Excel keeps only 15 digits of a "
+                               "number: format the column as Text and type the ID again.")
+        raise ValidationError(message) from None
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,10 @@ Uploading needs the importer's capability (``people.import``), exporting the exp
 (``people.export``).
 """
 
-import io
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -18,12 +17,11 @@ from django.views.decorators.cache import never_cache
 from shoumen.core import authz
 from shoumen.core.views import add_service_errors, optional_url, wants_partial
 
-from . import registry, reports, services, upload_checks
+from . import registry, reports, services, upload_checks, xlsx
 from .forms import ImportForm
 from .jobs import MAX_ROWS
 from .models import ExportJob, ImportJob
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RECENT = 30
 
 
@@ -45,12 +43,6 @@ def _may(request, capability: str) -> None:
     authz.authorize(request.user, ImportJob, capability, _(
         "Your role does not allow this (it needs the “%(capability)s” permission). Ask your "
         "administrator if you need it.") % {"capability": capability})
-
-
-def _xlsx_response(handle, filename: str) -> FileResponse:
-    response = FileResponse(handle, as_attachment=True, filename=filename, content_type=XLSX)
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @login_required
@@ -90,7 +82,7 @@ def template_download(request, kind):
     importer = _importer(kind)
     _may(request, importer.capability)
     content = reports.template_workbook(importer)
-    return _xlsx_response(io.BytesIO(content), f"{kind}_template.xlsx")
+    return xlsx.download(content, f"{kind}_template.xlsx")
 
 
 def _import_job(request, pk):
@@ -114,7 +106,7 @@ def error_report(request, pk):
                             pk=pk)
     if not job.error_report:
         raise Http404("no error report")
-    return _xlsx_response(job.error_report.open("rb"), services.download_name(job))
+    return xlsx.download(job.error_report.open("rb"), services.download_name(job))
 
 
 def _params_from_post(request) -> QueryDict:
@@ -167,7 +159,7 @@ def download(request, pk):
                             pk=pk)
     if not job.result:
         raise Http404("not ready")
-    return _xlsx_response(job.result.open("rb"), services.download_name(job))
+    return xlsx.download(job.result.open("rb"), services.download_name(job))
 
 
 @login_required

@@ -10,13 +10,17 @@ import io
 from datetime import datetime
 from typing import Any
 
+from django.http import FileResponse
 from django.utils import timezone
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from shoumen.core.uploads import EXCEL_MAX_CELL_CHARS, not_xlsx_message
 
-__all__ = ["header_cells", "long_cell", "not_xlsx_message", "save_to_bytes", "text_cells"]
+__all__ = ["XLSX_TYPE", "download", "header_cells", "long_cell", "not_xlsx_message",
+           "save_to_bytes", "text_cells"]
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 TIME_FORMAT = "yyyy-mm-dd hh:mm"
 
@@ -68,3 +72,13 @@ def save_to_bytes(workbook) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def download(handle, filename: str) -> FileResponse:
+    """A workbook (an open file or bytes) as a private download named ``filename``."""
+    if isinstance(handle, bytes):
+        handle = io.BytesIO(handle)
+    response = FileResponse(handle, as_attachment=True, filename=filename,
+                            content_type=XLSX_TYPE)
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from operator import attrgetter
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
@@ -20,14 +19,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shoumen.core import audit, bulk, pii
-from shoumen.core.scoping import subtree_q
 from shoumen.ledgers import forking
+from shoumen.ledgers.lookups import CommunityLookup, key
 from shoumen.ledgers.registry import (
     CellError,
     Column,
     ImportContext,
     Importer,
     ListExporter,
+    cell_text,
+    id_number_cell,
+    masked_id_cell,
     register,
 )
 
@@ -117,28 +119,6 @@ def _numbers(person: Person, record: PersonRow) -> tuple:
     return _numbers_of(person)
 
 
-def _text(value: Any) -> str:
-    """A cell as text: numbers without a trailing .0, dates as ISO, None as ''."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _masked(text: str) -> str:
-    """An ID-number cell for the error report: never the whole number."""
-    if len(text) >= 10:
-        return pii.mask_id_number(text)
-    return "*" * max(len(text) - 2, 0) + text[-2:]
-
-
-def _key(text: str) -> str:
-    return re.sub(r"\s+", "", text).casefold()
-
-
 class PeopleImporter(Importer):
     kind = "people"
     label = gettext_lazy("People")
@@ -146,31 +126,23 @@ class PeopleImporter(Importer):
     columns = COLUMNS
 
     def begin(self, ctx: ImportContext) -> None:
-        from shoumen.geo.models import Node, NodeKind
 
         job = ctx.job
         # Rows go to communities or grids under the job's jurisdiction where the user may
-        # register people; names may repeat across communities (网格 names do), codes never.
-        nodes = list(
-            Node.objects.visible_to(ctx.user, "people.edit")
-            .filter(subtree_q(job.jurisdiction.path), kind__gte=NodeKind.COMMUNITY)
-        )
-        by_code = {_key(n.code): n.pk for n in nodes}
-        by_name: dict[str, list[int]] = {}
-        for n in nodes:
-            by_name.setdefault(_key(n.name), []).append(n.pk)
+        # register people.
+        communities = CommunityLookup(job, ctx.user, "people.edit",
+                                      doing=_("register people"))
         kinds = {}
         for value, label in PersonKind.choices:
             for word in (value, str(label), *KIND_WORDS.get(value, ())):
-                kinds[_key(word)] = value
+                kinds[key(word)] = value
         tags = {}
         for tag in PersonTag.objects.all():
-            tags[_key(tag.name)] = tag.pk
-            tags[_key(tag.code)] = tag.pk
+            tags[key(tag.name)] = tag.pk
+            tags[key(tag.code)] = tag.pk
         ctx.data.update(
-            nodes={n.pk: n for n in nodes}, by_code=by_code, by_name=by_name, kinds=kinds,
+            communities=communities, nodes=communities.nodes, kinds=kinds,
             tags=tags, tag_names=sorted(PersonTag.objects.values_list("name", flat=True)),
-            default_node=job.jurisdiction.pk if job.jurisdiction.pk in by_code.values() else None,
             seen={},  # blind index -> first row with that ID number
             pinyin={},  # name -> (initials, pinyin): names repeat, pinyin is costly
             scratch=Person(),  # whose setters compute the numbers of each row (see _numbers)
@@ -183,23 +155,18 @@ class PeopleImporter(Importer):
         def problem(column, value, message):
             errors.append(CellError(row, column, value, str(message)))
 
-        name = _text(values.get("name"))
+        name = cell_text(values.get("name"))
         if not name:
             problem("name", "", _("Name is required; enter the person's full name."))
         elif len(name) > 50:
             problem("name", name[:20] + "…", _("The name is longer than 50 characters."))
 
-        raw_id = values.get("id_number")
-        id_text = _text(raw_id)
         id_number = index = ""
         try:
-            id_number = pii.validate_id_number(id_text)
+            id_number = id_number_cell(values.get("id_number"))
         except ValidationError as exc:
-            message = " ".join(exc.messages)
-            if isinstance(raw_id, int | float) and id_text:
-                message += " " + _("The cell holds a number, and Excel keeps only 15 digits of a "
-                                   "number: format the column as Text and type the ID again.")
-            problem("id_number", _masked(pii.normalize_id_number(id_text)), message)
+            problem("id_number", masked_id_cell(pii.normalize_id_number(
+                cell_text(values.get("id_number")))), exc.messages[0])
         else:
             index = pii.blind_index("id", id_number)
             first = data["seen"].get(index)
@@ -210,62 +177,41 @@ class PeopleImporter(Importer):
             else:
                 data["seen"][index] = row
 
-        phone = _text(values.get("phone"))
+        phone = cell_text(values.get("phone"))
         if phone:
             try:
                 phone = pii.validate_phone(phone)
             except ValidationError as exc:
                 problem("phone", phone, " ".join(exc.messages))
 
-        node_id = None
-        community = _text(values.get("community"))
-        if community:
-            key = _key(community)
-            node_id = data["by_code"].get(key)
-            if node_id is None:
-                matches = data["by_name"].get(key, [])
-                if len(matches) == 1:
-                    node_id = matches[0]
-                elif len(matches) > 1:
-                    problem("community", community,
-                            _("Several communities or grids are called “%(name)s”; enter the "
-                              "code instead.") % {"name": community})
-                else:
-                    problem("community", community,
-                            _("“%(name)s” is not a community or grid in %(scope)s where you may "
-                              "register people; check the spelling or enter its code.")
-                            % {"name": community, "scope": ctx.job.jurisdiction})
-        elif data["default_node"] is not None:
-            node_id = data["default_node"]
-        else:
-            problem("community", "",
-                    _("Enter the community or grid (code or name): the import is made into "
-                      "%(scope)s, which is not a single community.")
-                    % {"scope": ctx.job.jurisdiction})
+        community = cell_text(values.get("community"))
+        node_id, wrong = data["communities"].find(community)
+        if wrong:
+            problem("community", community, wrong)
 
-        address = _text(values.get("address"))
+        address = cell_text(values.get("address"))
         if len(address) > 200:
             problem("address", address[:20] + "…", _("The address is longer than 200 characters."))
-        household = _text(values.get("household"))
+        household = cell_text(values.get("household"))
         if len(household) > 40:
             problem("household", household[:20] + "…",
                     _("The household number is longer than 40 characters."))
 
         kind = PersonKind.RESIDENT
-        kind_text = _text(values.get("kind"))
+        kind_text = cell_text(values.get("kind"))
         if kind_text:
-            kind = data["kinds"].get(_key(kind_text))
+            kind = data["kinds"].get(key(kind_text))
             if kind is None:
                 problem("kind", kind_text, _("Unknown kind; enter one of: %(choices)s.")
                         % {"choices": "、".join(KIND_EXAMPLE.values())})
 
         tag_ids: list[int] = []
-        tags_text = _text(values.get("tags"))
+        tags_text = cell_text(values.get("tags"))
         if tags_text:
             for word in TAG_SPLIT.split(tags_text):
                 if not word.strip():
                     continue
-                tag_id = data["tags"].get(_key(word))
+                tag_id = data["tags"].get(key(word))
                 if tag_id is None:
                     known = "、".join(data["tag_names"][:15]) or "-"
                     problem("tags", word.strip(), _("Unknown tag “%(tag)s”; known tags: %(known)s.")

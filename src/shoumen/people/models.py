@@ -123,9 +123,8 @@ class Person(AuditedModel):
     # -- personal data --
     def set_id_number(self, number: str) -> None:
         """Store an already validated, normalised ID number (see pii.validate_id_number)."""
-        self.id_number_encrypted = pii.encrypt(number)
-        self.id_number_index = pii.blind_index("id", number)
-        self.id_number_masked = pii.mask_id_number(number)
+        (self.id_number_encrypted, self.id_number_index,
+         self.id_number_masked) = pii.id_number_columns(number)
         if number:
             self.gender = pii.gender_from_id(number)
             self.birth_date = pii.birth_date_from_id(number)

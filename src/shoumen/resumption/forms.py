@@ -9,15 +9,25 @@ from shoumen.core import pii
 from shoumen.core.views import style_form
 from shoumen.geo.forms import NodeChoiceField
 from shoumen.geo.models import Node, Place, PlaceKind
+from shoumen.inspections.models import InspectionPlan, SubjectSource
 
-from .models import Enterprise, validate_uscc
+from .declaring import file_field
+from .models import (
+    BASELINE_MATERIALS,
+    DOCUMENT_MATERIALS,
+    Enterprise,
+    Material,
+    MaterialRequirement,
+    validate_uscc,
+)
 
-STAFF_ONLY_FIELDS = ("jurisdiction", "status")
+STAFF_ONLY_FIELDS = ("jurisdiction", "key_enterprise")
 
 
 class EnterpriseForm(forms.ModelForm):
-    """Jurisdiction and status are for staff with ``enterprises.edit`` at a node; a liaison
-    edits their own enterprise's details but cannot move it or declare it resumed. The
+    """Jurisdiction and the key-enterprise flag are for staff with ``enterprises.edit`` at a
+    node; a liaison edits their own enterprise's details but cannot move it. The status
+    moves only through the declaration's steps (:mod:`.declaring`). The
     contact's phone is held encrypted: on edit it starts empty, and empty keeps it."""
 
     contact_phone = forms.CharField(label=_("Contact phone"), max_length=30, required=False,
@@ -26,8 +36,9 @@ class EnterpriseForm(forms.ModelForm):
 
     class Meta:
         model = Enterprise
-        fields = ["name", "credit_code", "jurisdiction", "building", "floor_room", "industry",
-                  "employees", "contact_name", "contact_phone", "status"]
+        fields = ["name", "credit_code", "legal_representative", "jurisdiction", "building",
+                  "floor_room", "category", "industry", "venue_category", "employees",
+                  "public_facing", "key_enterprise", "contact_name", "contact_phone"]
         field_classes = {"jurisdiction": NodeChoiceField}
         help_texts = {"credit_code": _("18 characters, as printed on the business licence.")}
         error_messages = {
@@ -81,3 +92,115 @@ class EnterpriseForm(forms.ModelForm):
         elif self.instance.pk and not data.get("contact_phone"):
             data.pop("contact_phone", None)
         return data
+
+
+class DeclarationForm(forms.Form):
+    """The papers of a declaration: numbers, the signer of the commitment, a file for each
+    document material the enterprise's category requires (a newer file replaces the one
+    handed in), and the health roster workbook. Files are checked by the service."""
+
+    employees_returning = forms.IntegerField(label=_("Employees returning"), min_value=1,
+                                             max_value=100_000)
+    disinfectant_litres = forms.DecimalField(label=_("Disinfectant on hand (litres)"),
+                                             min_value=0, max_digits=7, decimal_places=1,
+                                             required=False)
+    masks_on_hand = forms.IntegerField(label=_("Masks on hand"), min_value=0,
+                                       max_value=10_000_000, required=False)
+    thermometers = forms.IntegerField(label=_("Thermometers"), min_value=0, max_value=10_000,
+                                      required=False)
+    commitment_signed_by = forms.CharField(
+        label=_("Commitment signed by"), max_length=50, required=False,
+        help_text=_("The legal representative or the person in charge who signed the "
+                    "commitment (承诺书)."))
+    roster = forms.FileField(label=_("Employee health roster (.xlsx)"), required=False,
+                             widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}))
+
+    def __init__(self, *args, materials: list[str], have: dict, roster_rows: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.document_fields = []
+        for material in materials:
+            if material not in DOCUMENT_MATERIALS:
+                continue
+            name = file_field(material)
+            current = have.get(material)
+            self.fields[name] = forms.FileField(
+                label=Material(material).label, required=False,
+                widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}),
+                help_text=(_("Handed in: %(name)s. A new file replaces it.")
+                           % {"name": current.evidence.original_name or "—"}) if current
+                else _("A PDF or a photo of the paper."))
+            self.document_fields.append(name)
+        self.fields["roster"].help_text = (
+            _("%(n)d employees on the roster now; a new file replaces it.") % {"n": roster_rows}
+            if roster_rows else
+            _("One row per employee: name, ID number, phone, where in the last 14 days, "
+              "temperature. Download the template."))
+        style_form(self)
+
+    def files_by_material(self) -> dict:
+        return {m: self.cleaned_data[file_field(m)] for m in DOCUMENT_MATERIALS
+                if self.cleaned_data.get(file_field(m))}
+
+    def changes(self) -> dict:
+        return {name: self.cleaned_data[name] for name in (
+            "employees_returning", "disinfectant_litres", "masks_on_hand", "thermometers",
+            "commitment_signed_by")}
+
+
+class StepForm(forms.Form):
+    """A step of the resumption: its note (the reasons of a return, rejection or suspension,
+    required there; an answer to them on a resubmission) and, for a return or a rejection,
+    the materials to fix."""
+
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+    to_fix = forms.MultipleChoiceField(label=_("Materials to fix"), required=False,
+                                       choices=Material.choices,
+                                       widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, action, **kwargs):
+        super().__init__(*args, **kwargs)
+        if action.reasons:
+            self.fields["note"].label = _("Reasons (the enterprise sees them)")
+            self.fields["note"].required = True
+        elif action.name == "submit":
+            self.fields["note"].label = _("Answer to the reasons given (if it was returned)")
+        if action.name not in ("return", "reject"):
+            del self.fields["to_fix"]
+        style_form(self)
+
+
+class RequirementForm(forms.ModelForm):
+    """A material a jurisdiction asks of one category of enterprises, besides the baseline."""
+
+    class Meta:
+        model = MaterialRequirement
+        fields = ["jurisdiction", "category", "material", "note"]
+        field_classes = {"jurisdiction": NodeChoiceField}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["jurisdiction"].queryset = (Node.objects.visible_to(user,
+                                                                        "resumption.configure")
+                                                .order_by("path"))
+        self.fields["material"].choices = [(m, Material(m).label) for m in Material.values
+                                           if m not in BASELINE_MATERIALS]
+        style_form(self)
+
+
+class PlansForm(forms.Form):
+    """Which inspection plan makes the on-site reviews of a jurisdiction's enterprises."""
+
+    jurisdiction = NodeChoiceField(label=_("Jurisdiction"), queryset=Node.objects.none())
+    onsite_review = forms.ModelChoiceField(
+        label=_("On-site review plan"), queryset=InspectionPlan.objects.none(),
+        help_text=_("A plan of enterprises added one by one; an accepted declaration is put on "
+                    "it for one window of its schedule (every 3 days gives three days)."))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["jurisdiction"].queryset = (Node.objects.visible_to(
+            user, "resumption.configure").order_by("path"))
+        self.fields["onsite_review"].queryset = (InspectionPlan.objects.visible_to(user).filter(
+            source=SubjectSource.ENTERPRISES, active=True).order_by("name"))
+        style_form(self)

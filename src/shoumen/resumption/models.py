@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc
@@ -9,6 +11,7 @@ from shoumen.core import pii
 from shoumen.core.models import AuditedModel
 from shoumen.core.scoping import ScopedQuerySet
 from shoumen.core.workflow import Step, Workflow
+from shoumen.geo.models import VenueCategory
 
 
 def validate_uscc(value: str) -> None:
@@ -25,10 +28,33 @@ def validate_uscc(value: str) -> None:
 
 
 class EnterpriseStatus(models.TextChoices):
-    NOT_RESUMED = "not_resumed", _("Not resumed")
-    DECLARED = "declared", _("Declared")
+    """Where an enterprise stands in resumption (复工复产); it moves only through
+    ``Enterprise.status_flow`` (the declaration services in :mod:`.declaring`)."""
+
+    NOT_RESUMED = "not_resumed", _("Not declared")
+    DECLARED = "declared", _("Declared, papers under review")
+    RETURNED = "returned", _("Returned to the enterprise")
+    ONSITE_REVIEW = "onsite_review", _("Under on-site review")
     RESUMED = "resumed", _("Resumed")
     SUSPENDED = "suspended", _("Suspended")
+
+
+class EnterpriseCategory(models.TextChoices):
+    """What an enterprise does, as the declaration's required materials and its class
+    (精细化分类) see it."""
+
+    OFFICE = "office", _("Office")
+    CATERING = "catering", _("Catering")
+    RETAIL = "retail", _("Shop or supermarket")
+    MANUFACTURING = "manufacturing", _("Manufacturing or processing")
+    HOTEL = "hotel", _("Accommodation")
+    EDUCATION = "education", _("Education or training")
+    MEDICAL = "medical", _("Medical or pharmacy")
+    PERSONAL_SERVICES = "personal_services", _("Personal services (beauty, bath, fitness)")
+    ENTERTAINMENT = "entertainment", _("Culture or entertainment")
+    LOGISTICS = "logistics", _("Logistics or delivery")
+    CONSTRUCTION = "construction", _("Construction or decoration")
+    OTHER = "other", _("Other")
 
 
 class Enterprise(AuditedModel):
@@ -43,8 +69,19 @@ class Enterprise(AuditedModel):
     building = models.ForeignKey("geo.Place", verbose_name=_("building"), null=True, blank=True,
                                  on_delete=models.PROTECT, related_name="enterprises")
     floor_room = models.CharField(_("floor / room"), max_length=50, blank=True)
+    legal_representative = models.CharField(_("legal representative"), max_length=50,
+                                            blank=True)
+    category = models.CharField(_("category"), max_length=20, choices=EnterpriseCategory.choices,
+                                default=EnterpriseCategory.OFFICE)
     industry = models.CharField(_("industry"), max_length=50, blank=True)
+    # One of the nine kinds of small venues (九小场所), or empty when it is none.
+    venue_category = models.CharField(_("small venue kind"), max_length=20, blank=True,
+                                      choices=VenueCategory.choices)
     employees = models.PositiveIntegerField(_("employees"), default=0)
+    public_facing = models.BooleanField(_("serves the public"), default=False, help_text=_(
+        "Customers, patients, pupils or guests come in (a shop, a restaurant, a clinic)."))
+    key_enterprise = models.BooleanField(_("key enterprise"), default=False, help_text=_(
+        "Named by the district (重点企业): it gets a subdistrict liaison."))
     contact_name = models.CharField(_("contact person"), max_length=50, blank=True)
     # The contact's phone, like a resident's: only encrypted, with a blind index and a mask
     # (set and read through ``contact_phone``; a full read is an audited reveal).
@@ -80,13 +117,230 @@ class Enterprise(AuditedModel):
          self.contact_phone_masked) = pii.phone_columns(phone or "")
 
 
+class Material(models.TextChoices):
+    """What a declaration (复前申报) may have to hold. Every enterprise hands in the first
+    five (:data:`BASELINE_MATERIALS`); a jurisdiction asks more of some categories through
+    :class:`MaterialRequirement` (a restaurant's staff health certificates and dining plan)."""
+
+    PREVENTION_PLAN = "prevention_plan", _("Epidemic prevention plan")
+    EMERGENCY_PLAN = "emergency_plan", _("Emergency plan")
+    HEALTH_ROSTER = "health_roster", _("Employee health roster")
+    SUPPLIES = "supplies", _("Disinfectant and masks on hand")
+    COMMITMENT = "commitment", _("Signed commitment (承诺书)")
+    HEALTH_CERTIFICATES = "health_certificates", _("Staff health certificates")
+    DINING_PLAN = "dining_plan", _("Staggered dining plan")
+    TEMPERATURE_POINT = "temperature_point", _("Photo of the temperature point")
+    VENTILATION_LOG = "ventilation_log", _("Ventilation and disinfection log")
+
+
+BASELINE_MATERIALS = (Material.PREVENTION_PLAN, Material.EMERGENCY_PLAN, Material.HEALTH_ROSTER,
+                      Material.SUPPLIES, Material.COMMITMENT)
+# Materials handed in as a file (a PDF or a photo of the signed paper); the roster is a
+# workbook read row by row, the supplies are numbers.
+DOCUMENT_MATERIALS = tuple(m for m in Material if m not in (Material.HEALTH_ROSTER,
+                                                            Material.SUPPLIES))
+
+
+class MaterialRequirement(AuditedModel):
+    """A jurisdiction asks enterprises of ``category`` under it for ``material`` as well as the
+    baseline. Requirements add up down the tree: a district's apply in every subdistrict,
+    which may ask more but never less."""
+
+    jurisdiction = models.ForeignKey("geo.Node", verbose_name=_("set by"),
+                                     on_delete=models.PROTECT, related_name="+")
+    category = models.CharField(_("category"), max_length=20, choices=EnterpriseCategory.choices)
+    material = models.CharField(_("material"), max_length=24, choices=Material.choices)
+    note = models.CharField(_("why"), max_length=200, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_capability = "enterprises.view"
+
+    class Meta:
+        verbose_name = _("required material")
+        verbose_name_plural = _("required materials")
+        ordering = ["category", "material"]
+        constraints = [models.UniqueConstraint(fields=["jurisdiction", "category", "material"],
+                                               name="resumption_one_requirement")]
+
+    def __str__(self):
+        return f"{self.get_category_display()}: {self.get_material_display()}"
+
+
+class Declaration(AuditedModel):
+    """One pre-resumption declaration (复前申报) of an enterprise: what it hands in to be
+    allowed to reopen. It is written while the enterprise is not declared, returned or
+    suspended, and frozen while staff review it; each submission, return and answer is a
+    :class:`ResumptionStep`. A suspended enterprise declares again in a new declaration."""
+
+    enterprise = models.ForeignKey(Enterprise, verbose_name=_("enterprise"),
+                                   on_delete=models.PROTECT, related_name="declarations")
+    jurisdiction = models.ForeignKey("geo.Node", verbose_name=_("jurisdiction"),
+                                     on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("started"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    # When staff accepted the papers for the on-site review (the review must be made after),
+    # and when the enterprise was allowed to resume with this declaration (it is then closed).
+    accepted_at = models.DateTimeField(_("accepted for on-site review"), null=True, blank=True)
+    resumed_at = models.DateTimeField(_("resumed"), null=True, blank=True)
+    employees_returning = models.PositiveIntegerField(_("employees returning"), default=0)
+    disinfectant_litres = models.DecimalField(_("disinfectant on hand (litres)"), max_digits=7,
+                                              decimal_places=1, null=True, blank=True)
+    masks_on_hand = models.PositiveIntegerField(_("masks on hand"), null=True, blank=True)
+    thermometers = models.PositiveSmallIntegerField(_("thermometers"), null=True, blank=True)
+    commitment_signed_by = models.CharField(_("commitment signed by"), max_length=50, blank=True)
+    roster_rows = models.PositiveIntegerField(_("employees on the roster"), default=0)
+    roster_fevers = models.PositiveIntegerField(_("employees with a fever"), default=0)
+    roster_file_name = models.CharField(_("roster file"), max_length=255, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_capability = "enterprises.view"
+    scope_enterprise_field = "enterprise"
+
+    class Meta:
+        verbose_name = _("declaration")
+        verbose_name_plural = _("declarations")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.enterprise} {timezone.localtime(self.created_at):%Y-%m-%d}"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("resumption:declaration-detail", args=[self.pk])
+
+
+class DeclarationDocument(models.Model):
+    """One material handed in as a file. A newer file for the same material replaces it in
+    the declaration; the older one stays in the history."""
+
+    declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE,
+                                    related_name="documents")
+    material = models.CharField(_("material"), max_length=24, choices=Material.choices)
+    evidence = models.OneToOneField("evidence.Evidence", on_delete=models.PROTECT,
+                                    related_name="+")
+    added_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["material", "-added_at", "-id"]
+
+    def __str__(self):
+        return self.get_material_display()
+
+
+class RosterEmployee(models.Model):
+    """One row of a declaration's employee health roster (员工健康台账): the numbers held
+    like a resident's (encrypted, blind-indexed, masked)."""
+
+    declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE,
+                                    related_name="roster")
+    row = models.PositiveIntegerField(_("row"))
+    name = models.CharField(_("name"), max_length=50)
+    id_number_encrypted = models.TextField(editable=False)
+    id_number_index = models.CharField(max_length=64, editable=False, db_index=True)
+    id_number_masked = models.CharField(_("ID number"), max_length=20, editable=False)
+    phone_encrypted = models.TextField(editable=False, blank=True)
+    phone_index = models.CharField(max_length=64, null=True, editable=False)
+    phone_masked = models.CharField(_("phone"), max_length=20, editable=False, blank=True)
+    whereabouts = models.CharField(_("where in the last 14 days"), max_length=200)
+    temperature = models.DecimalField(_("temperature (°C)"), max_digits=3, decimal_places=1)
+    fever = models.BooleanField(_("fever"), default=False)
+
+    class Meta:
+        ordering = ["row"]
+
+    def __str__(self):
+        return self.name
+
+
+class ResumptionStep(models.Model):
+    """One step of an enterprise's resumption: who moved it from which state to which, when,
+    why (a return's or rejection's reasons, a submission's answer to them), and what the
+    declaration held when it was submitted (``snapshot``)."""
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="steps")
+    declaration = models.ForeignKey(Declaration, null=True, blank=True, on_delete=models.CASCADE,
+                                    related_name="steps")
+    from_state = models.CharField(_("from"), max_length=20, choices=EnterpriseStatus.choices)
+    to_state = models.CharField(_("to"), max_length=20, choices=EnterpriseStatus.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"),
+                              on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    note = models.TextField(_("note"), blank=True)
+    # A return's materials to fix (Material values); a submission's snapshot of the papers.
+    to_fix = models.JSONField(_("to fix"), default=list, blank=True)
+    snapshot = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["enterprise", "at"], name="resumption_steps_by_firm")]
+
+    def __str__(self):
+        return f"{self.enterprise}: {self.from_state} → {self.to_state}"
+
+
+def _record_step(enterprise, before, after, actor, details) -> ResumptionStep:
+    return ResumptionStep.objects.create(
+        enterprise=enterprise, declaration=details.get("declaration"), from_state=before,
+        to_state=after, actor=actor, note=(details.get("note") or "").strip(),
+        to_fix=list(details.get("to_fix") or []), snapshot=details.get("snapshot") or {})
+
+
+def _reasons_given(enterprise, details) -> dict[str, list[str]]:
+    if (details.get("note") or "").strip():
+        return {}
+    return {"note": [_g("Say what the enterprise must fix: the reasons are shown to it.")]}
+
+
+def _declaration_complete(enterprise, details) -> dict[str, list[str]]:
+    declaration = details.get("declaration")
+    if declaration is None:
+        return {"declaration": [_g("Fill in the declaration first.")]}
+    from .declaring import problems_before_submit
+
+    return problems_before_submit(declaration)
+
+
+def _onsite_review_passed(enterprise, details) -> dict[str, list[str]]:
+    from .declaring import onsite_review_problems
+
+    return onsite_review_problems(details.get("declaration"))
+
+
 _E = EnterpriseStatus
-# Until the resumption workflow (declaration, review, on-site review, approval) takes this
-# over: staff at the enterprise's jurisdiction move it; a liaison never does.
+# Declared by the enterprise (its liaison) or by staff on its behalf; reviewed and approved
+# by the subdistrict's staff; suspended after a serious finding, after which it declares again.
 Enterprise.status_flow = Workflow("status", EnterpriseStatus, [
-    Step({_E.NOT_RESUMED, _E.SUSPENDED}, _E.DECLARED, "enterprises.edit"),
-    Step({_E.NOT_RESUMED, _E.DECLARED, _E.SUSPENDED}, _E.RESUMED, "enterprises.edit"),
-    Step({_E.RESUMED}, _E.SUSPENDED, "enterprises.edit"),
-    Step({_E.DECLARED, _E.SUSPENDED}, _E.NOT_RESUMED, "enterprises.edit"),
-], authorize_on=lambda enterprise: enterprise.jurisdiction,
-    refused=_("Only the subdistrict's staff may change an enterprise's status."))
+    Step({_E.NOT_RESUMED, _E.RETURNED, _E.SUSPENDED}, _E.DECLARED, "resumption.declare",
+         _declaration_complete),
+    Step({_E.DECLARED}, _E.RETURNED, "resumption.review", _reasons_given),
+    Step({_E.DECLARED}, _E.ONSITE_REVIEW, "resumption.review"),
+    Step({_E.ONSITE_REVIEW}, _E.RESUMED, "resumption.approve", _onsite_review_passed),
+    Step({_E.ONSITE_REVIEW}, _E.RETURNED, "resumption.approve", _reasons_given),
+    Step({_E.RESUMED}, _E.SUSPENDED, "resumption.supervise", _reasons_given),
+], record=_record_step,
+    refused=_("Your role may not take this step of the enterprise's resumption."))
+
+
+class ResumptionPlans(AuditedModel):
+    """The inspection plans a jurisdiction (a subdistrict) runs its resumption with: the
+    on-site review (现场复核) an accepted declaration is added to for one window of the plan's
+    schedule (an "every 3 days" plan gives the inspector three days). The plans themselves are
+    the inspections app's; this only says which is which."""
+
+    jurisdiction = models.OneToOneField("geo.Node", verbose_name=_("jurisdiction"),
+                                        on_delete=models.PROTECT, related_name="+")
+    onsite_review = models.ForeignKey("inspections.InspectionPlan",
+                                      verbose_name=_("on-site review plan"),
+                                      on_delete=models.PROTECT, related_name="+")
+
+    objects = ScopedQuerySet.as_manager()
+    scope_capability = "enterprises.view"
+
+    class Meta:
+        verbose_name = _("resumption plans")
+        verbose_name_plural = _("resumption plans")
+
+    def __str__(self):
+        return str(self.jurisdiction)

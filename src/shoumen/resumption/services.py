@@ -1,13 +1,14 @@
 """State changes for enterprises. Pages and the API both call these."""
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from shoumen.core import audit, authz
 from shoumen.core.models import AuditAction
 from shoumen.core.services import save_scoped_record, service
-from shoumen.core.workflow import advance
+from shoumen.inspections.models import InspectionPlan, SubjectSource
 
-from .models import Enterprise
+from .models import BASELINE_MATERIALS, Enterprise, MaterialRequirement, ResumptionPlans
 
 
 @service
@@ -29,17 +30,62 @@ def is_staff_for(user, enterprise: Enterprise) -> bool:
 @service
 def save_enterprise(enterprise: Enterprise | None, changes: dict, *, actor) -> Enterprise:
     """Register (``enterprise=None``) or change an enterprise under a jurisdiction the actor
-    may edit. Its status moves along ``Enterprise.status_flow``: only the subdistrict's staff
-    move it (a liaison keeps their enterprise's details current but never declares it
-    resumed), and only by the steps the workflow allows."""
-    changes = dict(changes)
-    status = changes.pop("status", None)
-    if enterprise is None:
-        if status is not None:
-            changes["status"] = status  # where a new record starts
-        return save_scoped_record(Enterprise(), changes, actor=actor,
-                                  capability="enterprises.edit")
-    saved = save_scoped_record(enterprise, changes, actor=actor, capability="enterprises.edit")
-    if status is not None and status != saved.status:
-        advance(saved, Enterprise.status_flow, status, actor=actor)
-    return saved
+    may edit. Its status is not among the changes: it moves only through the declaration's
+    steps (:mod:`.declaring`)."""
+    if "status" in changes:
+        raise TypeError("an enterprise's status moves only through shoumen.resumption.declaring")
+    flag = changes.get("key_enterprise")
+    if enterprise is not None and flag is not None and flag != enterprise.key_enterprise \
+            and not is_staff_for(actor, enterprise):
+        raise ValidationError({"key_enterprise": [_(
+            "Only the subdistrict's staff name a key enterprise.")]})
+    return save_scoped_record(enterprise or Enterprise(), dict(changes), actor=actor,
+                              capability="enterprises.edit")
+
+
+# --- what the resumption asks, and with which plans ------------------------------------------------
+
+@service
+def add_requirement(*, actor, jurisdiction, category: str, material: str,
+                    note: str = "") -> MaterialRequirement:
+    """Ask enterprises of ``category`` under ``jurisdiction`` for ``material`` as well."""
+    authz.authorize(actor, jurisdiction, "resumption.configure", _(
+        "You may not set what enterprises in %(node)s hand in.") % {"node": jurisdiction},
+        field="jurisdiction")
+    if material in BASELINE_MATERIALS:
+        raise ValidationError({"material": [_("Every enterprise hands this in already.")]})
+    if MaterialRequirement.objects.filter(jurisdiction=jurisdiction, category=category,
+                                          material=material).exists():
+        raise ValidationError({"material": [_("%(node)s already asks this of the category.")
+                                            % {"node": jurisdiction}]})
+    requirement = MaterialRequirement(jurisdiction=jurisdiction, category=category,
+                                      material=material, note=(note or "").strip())
+    requirement.full_clean()
+    requirement.save()
+    return requirement
+
+
+@service
+def remove_requirement(requirement: MaterialRequirement, *, actor) -> None:
+    """Stop asking for it (declarations already submitted keep what they hold)."""
+    authz.authorize(actor, requirement.jurisdiction, "resumption.configure", _(
+        "You may not change what enterprises in %(node)s hand in.")
+        % {"node": requirement.jurisdiction})
+    requirement.delete()
+
+
+@service
+def set_plans(*, actor, jurisdiction, onsite_review: InspectionPlan) -> ResumptionPlans:
+    """Name the plan whose inspectors make the on-site reviews of ``jurisdiction``'s
+    enterprises: a plan of enterprises added one by one, of that jurisdiction or above."""
+    authz.authorize(actor, jurisdiction, "resumption.configure", _(
+        "You may not set the resumption plans of %(node)s.") % {"node": jurisdiction},
+        field="jurisdiction")
+    if onsite_review.source != SubjectSource.ENTERPRISES or not onsite_review.active \
+            or not onsite_review.jurisdiction.contains(jurisdiction):
+        raise ValidationError({"onsite_review": [_(
+            "Choose an active plan of enterprises added one by one that covers %(node)s.")
+            % {"node": jurisdiction}]})
+    plans, _created = ResumptionPlans.objects.update_or_create(
+        jurisdiction=jurisdiction, defaults={"onsite_review": onsite_review})
+    return plans

@@ -11,4 +11,11 @@ urlpatterns = [
     path("<id:pk>/edit/", views.enterprise_edit, name="enterprise-edit"),
     path("<id:pk>/reveal/", views.enterprise_reveal, name="enterprise-reveal"),
     path("in-building/<id:place_id>/", views.building_enterprises, name="building-enterprises"),
+    path("<id:pk>/declaration/", views.declaration_edit, name="declaration-edit"),
+    path("<id:pk>/steps/<slug:action>/", views.enterprise_step, name="enterprise-step"),
+    path("declarations/<id:pk>/roster/", views.declaration_roster, name="declaration-roster"),
+    path("roster-template.xlsx", views.roster_template, name="roster-template"),
+    path("settings/", views.settings_page, name="settings"),
+    path("settings/requirements/<id:pk>/remove/", views.requirement_remove,
+         name="requirement-remove"),
 ]

@@ -6,21 +6,34 @@ other enterprise is a 404. Creating needs ``enterprises.edit`` at a jurisdiction
 it for that enterprise (a liaison's own counts).
 """
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from shoumen.core import authz
-from shoumen.core.views import form_page, initial_jurisdiction, list_page
+from shoumen.core.views import form_page, initial_jurisdiction, list_page, paginate
 from shoumen.geo.models import Place
-from shoumen.resumption import services
+from shoumen.ledgers import xlsx
+from shoumen.ledgers.reports import template_workbook
+from shoumen.resumption import declaring, services
 
 from .filters import EnterpriseFilter
-from .forms import EnterpriseForm
-from .models import Enterprise
+from .forms import DeclarationForm, EnterpriseForm, PlansForm, RequirementForm, StepForm
+from .ledger import EnterprisesExporter
+from .models import (
+    BASELINE_MATERIALS,
+    Declaration,
+    Enterprise,
+    Material,
+    MaterialRequirement,
+    ResumptionPlans,
+)
+from .roster import READER
 
 
 @login_required
@@ -31,6 +44,7 @@ def enterprise_list(request):
     enterprises = Enterprise.objects.visible_to(user).select_related("jurisdiction", "building")
     return list_page(request, EnterpriseFilter, enterprises, "resumption/enterprise_list.html",
                      "resumption/_enterprise_table.html",
+                     export=("enterprises", EnterprisesExporter.capability),
                      context={"can_create": authz.may_create(user, "enterprises.edit")})
 
 
@@ -41,7 +55,7 @@ def enterprise_detail(request, pk: int):
                                    .select_related("jurisdiction", "building"), pk=pk)
     can_edit = authz.allows(user, enterprise, "enterprises.edit")
     return render(request, "resumption/enterprise_detail.html", {
-        "enterprise": enterprise, "can_edit": can_edit,
+        "enterprise": enterprise, "can_edit": can_edit, **resumption_context(user, enterprise),
         "can_see_place": bool(enterprise.building_id)
         and Place.objects.visible_to(user).filter(pk=enterprise.building_id).exists(),
     })
@@ -103,3 +117,137 @@ def building_enterprises(request, place_id: int):
         enterprises = (Enterprise.objects.visible_to(user).filter(building_id=place_id)
                        .order_by("name")[:200])
     return render(request, "resumption/_building_enterprises.html", {"enterprises": enterprises})
+
+
+# --- the declaration and its steps ---------------------------------------------------------------
+
+def _enterprise(request, pk: int) -> Enterprise:
+    return get_object_or_404(Enterprise.objects.visible_to(request.user)
+                             .select_related("jurisdiction", "building"), pk=pk)
+
+
+def resumption_context(user, enterprise: Enterprise) -> dict:
+    """What the enterprise's page shows of its resumption: the declaration of the round,
+    what it lacks, the steps the user may take, the history and the on-site reviews."""
+    declaration = declaring.open_declaration(enterprise) or declaring.latest_declaration(
+        enterprise)
+    return {
+        "declaration": declaration,
+        "missing": [Material(m).label for m in declaring.missing_materials(declaration)]
+        if declaration else [],
+        "may_declare": enterprise.status in declaring.EDITABLE
+        and authz.allows(user, enterprise, "resumption.declare"),
+        "actions": declaring.actions_for(user, enterprise),
+        "steps": declaring.steps_of(enterprise),
+        "reviews": declaring.onsite_reviews(declaration)[:5] if declaration else [],
+    }
+
+
+@login_required
+def declaration_edit(request, pk: int):
+    """The enterprise's papers, on a phone: numbers, files, the roster."""
+    user = request.user
+    enterprise = _enterprise(request, pk)
+    authz.authorize(user, enterprise, "resumption.declare", _(
+        "You may not fill in this enterprise's declaration. Its liaison does, or the "
+        "community's staff on its behalf."))
+    declaration = declaring.open_declaration(enterprise)
+    have = declaring.documents(declaration) if declaration else {}
+    initial = {f: getattr(declaration, f) for f in declaring.DECLARATION_FIELDS} \
+        if declaration else {"employees_returning": enterprise.employees or None}
+    form = DeclarationForm(request.POST or None, request.FILES or None, initial=initial,
+                           materials=declaring.required_materials(enterprise), have=have,
+                           roster_rows=declaration.roster_rows if declaration else 0)
+    if enterprise.status not in declaring.EDITABLE:
+        form.add_error(None, _("The declaration is “%(state)s” and cannot be changed now.")
+                       % {"state": enterprise.get_status_display()})
+    return form_page(
+        request, form, lambda form: declaring.save_declaration(
+            enterprise, actor=user, changes=form.changes(), files=form.files_by_material(),
+            roster=form.cleaned_data.get("roster")),
+        "resumption/declaration_form.html", done=lambda saved: _enterprise_page(enterprise),
+        context={"enterprise": enterprise, "declaration": declaration,
+                 "missing": [Material(m).label for m in declaring.missing_materials(declaration)]
+                 if declaration else []},
+        message=_("The declaration has been saved. Submit it when nothing is missing."))
+
+
+@login_required
+def enterprise_step(request, pk: int, action: str):
+    """One step of the resumption (submit, return, accept, approve, reject, suspend): a short
+    form for its note, then the service."""
+    enterprise = _enterprise(request, pk)
+    step = declaring.ACTIONS.get(action)
+    if step is None:
+        raise Http404
+    authz.authorize(request.user, enterprise, step.capability(), _(
+        "Your role may not take this step of the enterprise's resumption."))
+    form = StepForm(request.POST or None, action=step)
+    return form_page(
+        request, form, lambda form: declaring.take(
+            step, enterprise, actor=request.user, note=form.cleaned_data["note"],
+            to_fix=form.cleaned_data.get("to_fix", ())),
+        "resumption/step_form.html", done=lambda saved: _enterprise_page(enterprise),
+        context={"enterprise": enterprise, "step": step, **resumption_context(request.user,
+                                                                               enterprise)},
+        message=lambda saved: _("Done: %(step)s.") % {"step": step.label})
+
+
+@login_required
+def declaration_roster(request, pk: int):
+    """A declaration's health roster, masked, fevers first."""
+    declaration = get_object_or_404(Declaration.objects.visible_to(request.user)
+                                    .select_related("enterprise"), pk=pk)
+    rows = declaration.roster.order_by("-fever", "row")
+    return render(request, "resumption/roster.html", {
+        "declaration": declaration, "enterprise": declaration.enterprise,
+        "page_obj": paginate(request, rows)})
+
+
+@login_required
+def roster_template(request):
+    """The health roster's template workbook, with its headers and a note per column."""
+    authz.authorize(request.user, Enterprise, "resumption.declare")
+    return xlsx.download(template_workbook(READER), f"{_('Employee health roster')}.xlsx")
+
+
+# --- what resumption asks ----------------------------------------------------------------------
+
+@login_required
+def settings_page(request):
+    """The materials each category hands in besides the baseline, and the on-site review
+    plan of each jurisdiction; changed by whoever holds resumption.configure."""
+    user = request.user
+    authz.authorize(user, MaterialRequirement, "enterprises.view", _(
+        "Your role does not include enterprises. Ask your administrator if you need it."))
+    may_configure = authz.may_create(user, "resumption.configure")
+    posted = request.POST.get("action") if request.method == "POST" else None
+    forms = {}
+    if may_configure:
+        forms = {"requirement": RequirementForm(request.POST if posted == "requirement" else None,
+                                                user=user),
+                 "plans": PlansForm(request.POST if posted == "plans" else None, user=user)}
+    save = {"requirement": lambda form: services.add_requirement(actor=user, **form.cleaned_data),
+            "plans": lambda form: services.set_plans(actor=user, **form.cleaned_data)}
+    context = {
+        "forms": forms,
+        "requirements": MaterialRequirement.objects.visible_to(user).select_related(
+            "jurisdiction").order_by("jurisdiction__path", "category", "material"),
+        "baseline": [Material(m).label for m in BASELINE_MATERIALS],
+        "plans": ResumptionPlans.objects.visible_to(user).select_related(
+            "jurisdiction", "onsite_review").order_by("jurisdiction__path"),
+    }
+    if posted in forms:
+        return form_page(request, forms[posted], save[posted], "resumption/settings.html",
+                         done=lambda saved: reverse("resumption:settings"), message=_("Saved."),
+                         context=context)
+    return render(request, "resumption/settings.html", context)
+
+
+@login_required
+@require_POST
+def requirement_remove(request, pk: int):
+    requirement = get_object_or_404(MaterialRequirement.objects.visible_to(request.user), pk=pk)
+    services.remove_requirement(requirement, actor=request.user)
+    messages.success(request, _("Removed."))
+    return redirect("resumption:settings")

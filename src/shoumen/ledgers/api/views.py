@@ -20,6 +20,7 @@ from rest_framework.response import Response
 
 from .. import services, upload_checks
 from ..models import ExportJob, ImportJob
+from ..xlsx import XLSX_TYPE
 from .serializers import (
     ExportJobSerializer,
     ExportRequestSerializer,
@@ -28,14 +29,13 @@ from .serializers import (
 )
 
 TAGS = ["ledgers"]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class XlsxRenderer(BaseRenderer):
     """Lets a client ask for the file with ``Accept: <xlsx type>`` (the body is a FileResponse;
     errors fall back to JSON)."""
 
-    media_type = XLSX
+    media_type = XLSX_TYPE
     format = "xlsx"
     charset = None
     render_style = "binary"
@@ -46,12 +46,12 @@ class XlsxRenderer(BaseRenderer):
 
 def _file(handle, job):
     response = FileResponse(handle, as_attachment=True, filename=services.download_name(job),
-                            content_type=XLSX)
+                            content_type=XLSX_TYPE)
     response["Cache-Control"] = "private, no-store"
     return response
 
 
-FILE_RESPONSES = {(200, XLSX): OpenApiTypes.BINARY,
+FILE_RESPONSES = {(200, XLSX_TYPE): OpenApiTypes.BINARY,
                   404: OpenApiResponse(description="No such job of yours, or no file (yet).")}
 
 

@@ -4,13 +4,22 @@ from rest_framework import serializers
 from shoumen.core import pii
 from shoumen.core.api.base import ScopedPrimaryKeyRelatedField
 from shoumen.geo.models import Node, Place, PlaceKind
-from shoumen.resumption.models import Enterprise
+from shoumen.resumption import declaring
+from shoumen.resumption.models import (
+    Declaration,
+    Enterprise,
+    Material,
+    MaterialRequirement,
+    ResumptionStep,
+)
 
 
 class EnterpriseSerializer(serializers.ModelSerializer):
     """An enterprise under a community. ``credit_code`` is the 18-character unified social
-    credit code (checked); ``status`` may be set only by staff who hold ``enterprises.edit``
-    over the enterprise's jurisdiction, not by the enterprise's own liaison."""
+    credit code (checked); ``venue_category`` is one of the nine kinds of small venues or
+    empty; ``status`` is read-only here: it moves through the declaration endpoints.
+    ``jurisdiction`` and ``key_enterprise`` are changed only by staff, not by the
+    enterprise's own liaison."""
 
     jurisdiction = ScopedPrimaryKeyRelatedField(
         queryset=Node.objects.all(), capability="enterprises.view",
@@ -19,6 +28,9 @@ class EnterpriseSerializer(serializers.ModelSerializer):
     building = ScopedPrimaryKeyRelatedField(
         queryset=Place.objects.filter(kind=PlaceKind.BUILDING), required=False, allow_null=True,
         help_text="The building (place id) the enterprise is in.")
+    property_company = serializers.CharField(source="building.property_company", read_only=True,
+                                             default="", help_text="The building's property "
+                                             "management company.")
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     contact_phone = serializers.CharField(
         write_only=True, required=False, allow_blank=True,
@@ -27,9 +39,20 @@ class EnterpriseSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Enterprise
-        fields = ["id", "name", "credit_code", "jurisdiction", "jurisdiction_name", "building",
-                  "floor_room", "industry", "employees", "contact_name", "contact_phone",
-                  "contact_phone_masked", "status", "status_label"]
+        fields = ["id", "name", "credit_code", "legal_representative", "jurisdiction",
+                  "jurisdiction_name", "building", "property_company", "floor_room", "category",
+                  "industry", "venue_category", "employees", "public_facing", "key_enterprise",
+                  "contact_name", "contact_phone", "contact_phone_masked", "status",
+                  "status_label"]
+        read_only_fields = ["status"]
+
+    def validate(self, attrs):
+        status = self.initial_data.get("status") if hasattr(self.initial_data, "get") else None
+        if status is not None and status != getattr(self.instance, "status", None):
+            raise serializers.ValidationError({"status": [
+                "The status moves only through the declaration's steps: "
+                "/api/enterprises/{id}/steps/submit/ (or return, accept, approve, reject, suspend)."]})
+        return attrs
 
     def validate_credit_code(self, value):
         return value.strip().upper()
@@ -42,3 +65,79 @@ class EnterpriseSerializer(serializers.ModelSerializer):
             return pii.validate_phone(value)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages) from None
+
+
+class DeclarationSerializer(serializers.ModelSerializer):
+    """The papers of the enterprise's current declaration: what it holds, what its category
+    requires, and what is still missing before it can be submitted."""
+
+    required = serializers.SerializerMethodField(help_text="Materials this enterprise's "
+                                                 "category requires (Material values).")
+    missing = serializers.SerializerMethodField(help_text="Required materials not held yet.")
+    documents = serializers.SerializerMethodField(help_text="Material → evidence id of the "
+                                                  "file now standing for it "
+                                                  "(GET /evidence/<id>/ downloads it).")
+
+    class Meta:
+        model = Declaration
+        fields = ["id", "enterprise", "created_at", "submitted_at", "accepted_at", "resumed_at",
+                  "employees_returning", "disinfectant_litres", "masks_on_hand", "thermometers",
+                  "commitment_signed_by", "roster_rows", "roster_fevers", "roster_file_name",
+                  "required", "missing", "documents"]
+        read_only_fields = fields
+
+    def get_required(self, declaration) -> list[str]:
+        return declaring.required_materials(declaration.enterprise)
+
+    def get_missing(self, declaration) -> list[str]:
+        return declaring.missing_materials(declaration)
+
+    def get_documents(self, declaration) -> dict[str, int]:
+        return {m: d.evidence_id for m, d in declaring.documents(declaration).items()}
+
+
+class DeclarationWriteSerializer(serializers.Serializer):
+    """Multipart (or JSON without files): the numbers, ``file_<material>`` for a document
+    material (a PDF or a photo), ``roster`` for the health roster workbook (.xlsx; replaces
+    the one before). A bad file or a bad roster row refuses everything, saying which."""
+
+    employees_returning = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
+    disinfectant_litres = serializers.DecimalField(max_digits=7, decimal_places=1, min_value=0,
+                                                   required=False, allow_null=True)
+    masks_on_hand = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False,
+                                             allow_null=True)
+    thermometers = serializers.IntegerField(min_value=0, max_value=10_000, required=False,
+                                            allow_null=True)
+    commitment_signed_by = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    roster = serializers.FileField(required=False)
+
+
+class StepSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000,
+                                 help_text="Reasons (required to return, reject or suspend); "
+                                           "an answer to them when resubmitting.")
+    to_fix = serializers.ListField(child=serializers.ChoiceField(choices=Material.choices),
+                                   required=False, default=list,
+                                   help_text="Materials to fix, on a return or a rejection.")
+
+
+class ResumptionStepSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.__str__", read_only=True)
+    to_state_label = serializers.CharField(source="get_to_state_display", read_only=True)
+
+    class Meta:
+        model = ResumptionStep
+        fields = ["id", "declaration", "from_state", "to_state", "to_state_label", "actor", "at",
+                  "note", "to_fix"]
+        read_only_fields = fields
+
+
+class RequirementSerializer(serializers.ModelSerializer):
+    """A material a jurisdiction asks of one category besides the baseline."""
+
+    jurisdiction = ScopedPrimaryKeyRelatedField(queryset=Node.objects.all(),
+                                                capability="resumption.configure")
+
+    class Meta:
+        model = MaterialRequirement
+        fields = ["id", "jurisdiction", "category", "material", "note"]

@@ -1,14 +1,29 @@
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
 
 from shoumen.core.api.base import ScopedGenericViewSet
-from shoumen.resumption import services
+from shoumen.resumption import declaring, services
 from shoumen.resumption.filters import EnterpriseFilter
-from shoumen.resumption.models import Enterprise
+from shoumen.resumption.models import DOCUMENT_MATERIALS, Enterprise, MaterialRequirement
 
-from .serializers import EnterpriseSerializer
+from .serializers import (
+    DeclarationSerializer,
+    DeclarationWriteSerializer,
+    EnterpriseSerializer,
+    RequirementSerializer,
+    ResumptionStepSerializer,
+    StepSerializer,
+)
 
 TAGS = ["enterprises"]
+RESUMPTION = ["resumption"]
+PARSERS = [JSONParser, MultiPartParser, FormParser]
 
 
 @extend_schema_view(
@@ -25,11 +40,12 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
                         mixins.UpdateModelMixin, ScopedGenericViewSet):
     """Enterprises in the user's jurisdictions (``enterprises.view``); an enterprise liaison
     sees and edits only their own enterprise. No DELETE: an enterprise's resumption record
-    is kept; its status says whether it operates."""
+    is kept; its status says whether it operates, and moves through ``steps/<step>/``."""
 
-    queryset = Enterprise.objects.select_related("jurisdiction")
+    queryset = Enterprise.objects.select_related("jurisdiction", "building")
     serializer_class = EnterpriseSerializer
     filterset_class = EnterpriseFilter
+    parser_classes = PARSERS
     action_capabilities = {"create": "enterprises.edit", "update": "enterprises.edit",
                            "partial_update": "enterprises.edit"}
 
@@ -42,3 +58,80 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
 
     def perform_update(self, serializer):
         self._save(serializer, serializer.instance)
+
+    @extend_schema(methods=["GET"], summary="The enterprise's current declaration (404 if none "
+                   "yet)", tags=RESUMPTION, responses=DeclarationSerializer)
+    @extend_schema(methods=["POST"], summary="Write the declaration's papers (multipart: "
+                   "file_<material>, roster .xlsx); all or nothing", tags=RESUMPTION,
+                   request=DeclarationWriteSerializer, responses=DeclarationSerializer)
+    @action(detail=True, methods=["get", "post"])
+    def declaration(self, request, pk=None):
+        enterprise = self.get_object()
+        if request.method == "GET":
+            declaration = (declaring.open_declaration(enterprise)
+                           or declaring.latest_declaration(enterprise))
+            if declaration is None:
+                raise Http404
+            return Response(DeclarationSerializer(declaration).data)
+        data = {k: request.data.get(k) for k in request.data if k not in request.FILES}
+        serializer = DeclarationWriteSerializer(data={**data, **(
+            {"roster": request.FILES["roster"]} if "roster" in request.FILES else {})})
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        roster = fields.pop("roster", None)
+        files = {m: request.FILES[declaring.file_field(m)] for m in DOCUMENT_MATERIALS
+                 if declaring.file_field(m) in request.FILES}
+        unknown = [name for name in request.FILES
+                   if name != "roster" and name.removeprefix("file_") not in DOCUMENT_MATERIALS]
+        if unknown:
+            raise ValidationError({name: ["Not a document material; use file_<material> with "
+                                          f"one of {', '.join(DOCUMENT_MATERIALS)}."]
+                                   for name in unknown})
+        saved = declaring.save_declaration(enterprise, actor=request.user, changes=fields,
+                                           files=files, roster=roster)
+        return Response(DeclarationSerializer(saved).data, status=status.HTTP_200_OK)
+
+    @extend_schema(summary="The enterprise's resumption history, oldest first", tags=RESUMPTION,
+                   responses=ResumptionStepSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        steps = declaring.steps_of(self.get_object())
+        return Response(ResumptionStepSerializer(steps, many=True).data)
+
+    @extend_schema(summary="Take a step: submit, return, accept, approve, reject or suspend",
+                   tags=RESUMPTION, request=StepSerializer, responses=EnterpriseSerializer,
+                   parameters=[OpenApiParameter("step", str, OpenApiParameter.PATH,
+                                                enum=list(declaring.ACTIONS))])
+    @action(detail=True, methods=["post"], url_path="steps/<slug:step>")
+    def step(self, request, pk=None, step=None):
+        enterprise = self.get_object()
+        chosen = declaring.ACTIONS.get(step)
+        if chosen is None:
+            raise Http404
+        serializer = StepSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        declaring.take(chosen, enterprise, actor=request.user, **serializer.validated_data)
+        fresh = self.get_queryset().get(pk=enterprise.pk)
+        return Response(EnterpriseSerializer(fresh, context={"request": request}).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Materials asked of a category besides the baseline", tags=RESUMPTION),
+    create=extend_schema(summary="Ask a category for a material (resumption.configure)",
+                         tags=RESUMPTION),
+    destroy=extend_schema(summary="Stop asking for it", tags=RESUMPTION),
+    retrieve=extend_schema(summary="One requirement", tags=RESUMPTION),
+)
+class RequirementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                         mixins.CreateModelMixin, mixins.DestroyModelMixin, ScopedGenericViewSet):
+    queryset = MaterialRequirement.objects.select_related("jurisdiction").order_by("id")
+    serializer_class = RequirementSerializer
+    action_capabilities = {"create": "resumption.configure", "destroy": "resumption.configure"}
+
+    def perform_create(self, serializer):
+        serializer.instance = services.add_requirement(actor=self.request.user,
+                                                       **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.remove_requirement(get_object_or_404(self.get_queryset(), pk=instance.pk),
+                                    actor=self.request.user)
