@@ -92,8 +92,8 @@ def issued(world, resident):
 def _fresh_pass_keys():
     """Each test's database has its own signing keys and checkpoints (whose ids a rolled-back
     SQLite database hands out again): never reuse another test's cache."""
+    from shoumen.credentials import keys
     from shoumen.gate.checkpoints import services
-    from shoumen.gate.passes import keys
 
     keys.forget_cached_keys()
     keys._private_cache.clear()

@@ -81,3 +81,16 @@ def force_update(queryset, **changes) -> int:
     from django.db.models import QuerySet
 
     return QuerySet.update(queryset, **changes)
+
+
+def api(user=None):
+    """An API client asking for English messages, authenticated by ``user``'s token (none
+    without a user)."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    if user is not None:
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client

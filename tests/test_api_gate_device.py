@@ -18,11 +18,12 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from shoumen.credentials import keys
 from shoumen.gate.alerts.models import FeverAlert
 from shoumen.gate.checkpoints import auth, services
 from shoumen.gate.checkpoints.models import CheckpointDevice
 from shoumen.gate.entries.models import Entry, Refusal
-from shoumen.gate.passes import cose, keys
+from shoumen.gate.passes import cose
 from shoumen.gate.passes import services as passes
 from shoumen.gate.passes.models import ResidentPass
 from shoumen.people import fake

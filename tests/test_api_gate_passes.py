@@ -9,7 +9,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from shoumen.core.models import AuditEvent
-from shoumen.gate.passes import cose, keys
+from shoumen.credentials import keys
+from shoumen.gate.passes import cose
 from shoumen.gate.passes import services as passes
 from shoumen.gate.passes.models import ResidentPass
 from shoumen.people.models import PersonKind

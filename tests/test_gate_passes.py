@@ -23,9 +23,11 @@ from rest_framework.test import APIClient
 
 from shoumen.core.authz import NotAllowed
 from shoumen.core.models import AuditAction, AuditEvent
-from shoumen.gate.passes import cose, keys
+from shoumen.credentials import keys
+from shoumen.credentials.models import SigningKey
+from shoumen.gate.passes import cose
 from shoumen.gate.passes import services as passes
-from shoumen.gate.passes.models import ResidentPass, SigningKey
+from shoumen.gate.passes.models import ResidentPass
 from shoumen.people.models import Person, PersonKind
 from tests import factories
 from tests.factories import force_update

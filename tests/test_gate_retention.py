@@ -13,12 +13,12 @@ from django.utils.module_loading import import_string
 
 from shoumen.core.models import AuditEvent
 from shoumen.core.schedule import DEFAULT_SCHEDULE, Job, Scheduler, configured_jobs
+from shoumen.credentials import keys
+from shoumen.credentials.models import SigningKey
 from shoumen.gate import tasks
 from shoumen.gate.alerts.models import FeverAlert
 from shoumen.gate.entries import retention
 from shoumen.gate.entries.models import Entry, Refusal
-from shoumen.gate.passes import keys
-from shoumen.gate.passes.models import SigningKey
 from tests.helpers_gate_manage import enter, gate_world, old_entry
 
 DAY = timedelta(days=1)

@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from shoumen.gate.passes import cose, keys
+from shoumen.credentials import keys
+from shoumen.gate.passes import cose
 from shoumen.gate.passes import services as passes
 from shoumen.gate.passes import views as pass_views
 from shoumen.gate.passes.models import ResidentPass

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "shoumen.ledgers",
     "shoumen.duties",
     "shoumen.evidence",
+    "shoumen.credentials",
     "shoumen.checklists",
     "shoumen.inspections",
     "shoumen.disinfection",
@@ -308,6 +309,9 @@ TEMPERATURE_RANGE_C = (34.0, 43.0)
 # Resident passes: how long one is valid, and how often the signing key is replaced.
 PASS_VALID_DAYS = int(os.environ.get("PASS_VALID_DAYS", "180"))
 PASS_KEY_ROTATION_DAYS = int(os.environ.get("PASS_KEY_ROTATION_DAYS", "90"))
+# A resumption confirmation (复工确认书) is valid this long unless revoked; then it is
+# issued again after a supervision visit.
+CONFIRMATION_VALID_DAYS = int(os.environ.get("CONFIRMATION_VALID_DAYS", "180"))
 # Close contacts: the window around each of a case's entries, and how far back to look.
 CONTACT_WINDOW_MINUTES = int(os.environ.get("CONTACT_WINDOW_MINUTES", "30"))
 CONTACT_PERIOD_DAYS = int(os.environ.get("CONTACT_PERIOD_DAYS", "14"))

@@ -14,11 +14,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from shoumen.credentials import keys
 from shoumen.gate.alerts.models import FeverAlert
 from shoumen.gate.checkpoints import services
 from shoumen.gate.checkpoints.models import CheckpointDevice, DeviceRevocation
 from shoumen.gate.entries.models import Entry, Refusal, RefusalReason
-from shoumen.gate.passes import cose, keys
+from shoumen.gate.passes import cose
 from shoumen.gate.passes import services as passes
 from shoumen.people import fake
 from shoumen.people.models import PersonStatus

@@ -1,6 +1,6 @@
 """The gate in Django's admin: for administrators to look things up and fix a checkpoint.
 
-Records that are facts — entries, refusals, fever follow-ups, signing keys — are read-only
+Records that are facts — entries, refusals, fever follow-ups — are read-only
 here; passes are issued and revoked, devices registered and revoked, alerts followed up on
 the gate's pages (through the services, which check the rules).
 """
@@ -9,25 +9,13 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from shoumen.core import authz
+from shoumen.core.admin import ReadOnlyAdmin
 
 from .alerts.models import FeverAlert, FeverFollowUp
 from .checkpoints import services
 from .checkpoints.models import Checkpoint, CheckpointDevice
 from .entries.models import Entry, Refusal
-from .passes.models import ResidentPass, SigningKey
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Look, never touch."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from .passes.models import ResidentPass
 
 
 @admin.register(Checkpoint)
@@ -74,12 +62,6 @@ class CheckpointDeviceAdmin(admin.ModelAdmin):
                                       "manage the gate."))
         else:
             messages.success(request, _("The selected devices can no longer register entries."))
-
-
-@admin.register(SigningKey)
-class SigningKeyAdmin(ReadOnlyAdmin):
-    list_display = ["kid", "created_at", "retired_at"]
-    fields = ["kid", "created_at", "retired_at"]
 
 
 @admin.register(ResidentPass)

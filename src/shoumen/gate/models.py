@@ -19,10 +19,10 @@ from .entries.models import (
     Refusal,
     RefusalReason,
 )
-from .passes.models import ResidentPass, SigningKey
+from .passes.models import ResidentPass
 
 __all__ = [
     "ENTRY_ROW_FIELDS", "FEVER_CLOSED_STAGES", "GUARD_ROLES", "Checkpoint", "CheckpointDevice",
     "CheckpointQuerySet", "DeviceRevocation", "Direction", "Entry", "FeverAlert", "FeverFollowUp",
-    "FeverStage", "Method", "Refusal", "RefusalReason", "ResidentPass", "SigningKey",
+    "FeverStage", "Method", "Refusal", "RefusalReason", "ResidentPass",
 ]

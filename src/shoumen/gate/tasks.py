@@ -23,7 +23,7 @@ def delete_expired_entries() -> int:
 def rotate_pass_keys() -> str | None:
     """Replace the pass-signing key once it is ``settings.PASS_KEY_ROTATION_DAYS`` old;
     returns the new key's id, or None when the current key is not due yet."""
-    from .passes.keys import rotate_if_due
+    from shoumen.credentials.keys import rotate_if_due
 
     key = rotate_if_due()
     return key.kid if key is not None else None

@@ -9,5 +9,5 @@ class EnterpriseAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["name", "credit_code"]
     raw_id_fields = ["jurisdiction", "building"]
-    # The status moves only along Enterprise.status_flow, on the enterprise's page or the API.
+    # The status moves only along declaring.STATUS_FLOW, on the enterprise's page or the API.
     readonly_fields = ["status"]

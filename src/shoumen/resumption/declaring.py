@@ -1,7 +1,7 @@
 """The pre-resumption workflow (复工复产): declaration, review of the papers, on-site review,
 approval; and suspension of a resumed enterprise.
 
-Every step moves ``Enterprise.status`` along ``Enterprise.status_flow`` (through
+Every step moves ``Enterprise.status`` along :data:`STATUS_FLOW` (through
 :func:`shoumen.core.workflow.advance`, which refuses an illegal step with where the
 enterprise stands and what may come next) and writes a :class:`~.models.ResumptionStep`:
 who, when, the reasons of a return and the answer to them, and what the papers held when
@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from shoumen.core import audit, authz, pii
 from shoumen.core.services import service
-from shoumen.core.workflow import advance
+from shoumen.core.workflow import Step, Workflow, advance
 from shoumen.duties.services import period_end
 from shoumen.evidence.services import attach, prepare_all
 from shoumen.inspections import services as inspections
@@ -39,6 +39,7 @@ from .models import (
     Material,
     MaterialRequirement,
     ResumptionPlans,
+    ResumptionStep,
     RosterEmployee,
 )
 from .roster import READER
@@ -48,6 +49,47 @@ EDITABLE = frozenset({EnterpriseStatus.NOT_RESUMED, EnterpriseStatus.RETURNED,
                       EnterpriseStatus.SUSPENDED})
 SUPPLY_FIELDS = ("disinfectant_litres", "masks_on_hand", "thermometers")
 DECLARATION_FIELDS = ("employees_returning", *SUPPLY_FIELDS, "commitment_signed_by")
+
+
+# --- the workflow -------------------------------------------------------------------------------------
+
+def _record_step(enterprise, before, after, actor, details) -> ResumptionStep:
+    return ResumptionStep.objects.create(
+        enterprise=enterprise, declaration=details.get("declaration"), from_state=before,
+        to_state=after, actor=actor, note=(details.get("note") or "").strip(),
+        to_fix=list(details.get("to_fix") or []), snapshot=details.get("snapshot") or {})
+
+
+def _reasons_given(enterprise, details) -> dict[str, list[str]]:
+    if (details.get("note") or "").strip():
+        return {}
+    return {"note": [_("Say what the enterprise must fix: the reasons are shown to it.")]}
+
+
+def _declaration_complete(enterprise, details) -> dict[str, list[str]]:
+    declaration = details.get("declaration")
+    if declaration is None:
+        return {"declaration": [_("Fill in the declaration first.")]}
+    return problems_before_submit(declaration)
+
+
+def _onsite_review_passed(enterprise, details) -> dict[str, list[str]]:
+    return onsite_review_problems(details.get("declaration"))
+
+
+_E = EnterpriseStatus
+# Declared by the enterprise (its liaison) or by staff on its behalf; reviewed and approved
+# by the subdistrict's staff; suspended after a serious finding, after which it declares again.
+STATUS_FLOW = Workflow("status", EnterpriseStatus, [
+    Step({_E.NOT_RESUMED, _E.RETURNED, _E.SUSPENDED}, _E.DECLARED, "resumption.declare",
+         _declaration_complete),
+    Step({_E.DECLARED}, _E.RETURNED, "resumption.review", _reasons_given),
+    Step({_E.DECLARED}, _E.ONSITE_REVIEW, "resumption.review"),
+    Step({_E.ONSITE_REVIEW}, _E.RESUMED, "resumption.approve", _onsite_review_passed),
+    Step({_E.ONSITE_REVIEW}, _E.RETURNED, "resumption.approve", _reasons_given),
+    Step({_E.RESUMED}, _E.SUSPENDED, "resumption.supervise", _reasons_given),
+], record=_record_step,
+    refused=gettext_lazy("Your role may not take this step of the enterprise's resumption."))
 
 
 # --- what a declaration must hold ---------------------------------------------------------------
@@ -217,7 +259,7 @@ def submit(enterprise: Enterprise, *, actor, note: str = "") -> Declaration:
     details = {"declaration": declaration}
     if declaration is not None:
         details["snapshot"] = snapshot(declaration)
-    advance(enterprise, Enterprise.status_flow, EnterpriseStatus.DECLARED, actor=actor,
+    advance(enterprise, STATUS_FLOW, EnterpriseStatus.DECLARED, actor=actor,
             note=note, **details)
     declaration.submitted_at = timezone.now()
     declaration.save(update_fields=["submitted_at", "updated_at"])
@@ -225,13 +267,14 @@ def submit(enterprise: Enterprise, *, actor, note: str = "") -> Declaration:
 
 
 @service
-def return_papers(enterprise: Enterprise, *, actor, note: str, to_fix=()) -> None:
+def return_papers(enterprise: Enterprise, *, actor, note: str, to_fix=()) -> ResumptionStep:
     """Send the papers back with what to fix (``note``, shown to the enterprise, and the
     materials concerned); it corrects them and submits again."""
     enterprise = _locked(enterprise)
     _only_from(enterprise, "return")
-    advance(enterprise, Enterprise.status_flow, EnterpriseStatus.RETURNED, actor=actor,
-            note=note, declaration=open_declaration(enterprise), to_fix=_materials(to_fix))
+    return advance(enterprise, STATUS_FLOW, EnterpriseStatus.RETURNED, actor=actor,
+                   note=note, declaration=open_declaration(enterprise),
+                   to_fix=_materials(to_fix))
 
 
 @service
@@ -246,7 +289,7 @@ def accept_papers(enterprise: Enterprise, *, actor, note: str = "") -> PlanSubje
     if plans is None:
         errors["plan"] = [_("No on-site review plan is set for %(node)s. Set one on the "
                             "resumption settings page first.") % {"node": enterprise.jurisdiction}]
-    advance(enterprise, Enterprise.status_flow, EnterpriseStatus.ONSITE_REVIEW, actor=actor,
+    advance(enterprise, STATUS_FLOW, EnterpriseStatus.ONSITE_REVIEW, actor=actor,
             note=note, errors=errors, declaration=declaration)
     declaration.accepted_at = timezone.now()
     declaration.save(update_fields=["accepted_at", "updated_at"])
@@ -263,7 +306,7 @@ def approve(enterprise: Enterprise, *, actor, note: str = "") -> Declaration:
     were accepted has passed."""
     enterprise = _locked(enterprise)
     declaration = open_declaration(enterprise)
-    advance(enterprise, Enterprise.status_flow, EnterpriseStatus.RESUMED, actor=actor,
+    advance(enterprise, STATUS_FLOW, EnterpriseStatus.RESUMED, actor=actor,
             note=note, declaration=declaration)
     declaration.resumed_at = timezone.now()
     declaration.save(update_fields=["resumed_at", "updated_at"])
@@ -271,22 +314,23 @@ def approve(enterprise: Enterprise, *, actor, note: str = "") -> Declaration:
 
 
 @service
-def reject(enterprise: Enterprise, *, actor, note: str, to_fix=()) -> None:
+def reject(enterprise: Enterprise, *, actor, note: str, to_fix=()) -> ResumptionStep:
     """Refuse resumption after the on-site review, saying what to fix; the enterprise
     corrects it and declares again."""
     enterprise = _locked(enterprise)
     _only_from(enterprise, "reject")
-    advance(enterprise, Enterprise.status_flow, EnterpriseStatus.RETURNED, actor=actor,
-            note=note, declaration=open_declaration(enterprise), to_fix=_materials(to_fix))
+    return advance(enterprise, STATUS_FLOW, EnterpriseStatus.RETURNED, actor=actor,
+                   note=note, declaration=open_declaration(enterprise),
+                   to_fix=_materials(to_fix))
 
 
 @service
-def suspend(enterprise: Enterprise, *, actor, note: str) -> None:
+def suspend(enterprise: Enterprise, *, actor, note: str) -> ResumptionStep:
     """Stop a resumed enterprise (a serious finding), with the reasons; it comes back only
     through a new declaration and its review."""
     enterprise = _locked(enterprise)
-    advance(enterprise, Enterprise.status_flow, EnterpriseStatus.SUSPENDED, actor=actor,
-            note=note, declaration=latest_declaration(enterprise))
+    return advance(enterprise, STATUS_FLOW, EnterpriseStatus.SUSPENDED, actor=actor,
+                   note=note, declaration=latest_declaration(enterprise))
 
 
 def _only_from(enterprise: Enterprise, name: str) -> None:
@@ -369,7 +413,7 @@ class Action:
     reasons: bool = False
 
     def capability(self) -> str:
-        return next(s.capability for s in Enterprise.status_flow.steps
+        return next(s.capability for s in STATUS_FLOW.steps
                     if s.target == self.target and self.sources <= s.sources)
 
 

@@ -10,7 +10,6 @@ from stdnum.exceptions import ValidationError as StdnumError
 from shoumen.core import pii
 from shoumen.core.models import AuditedModel
 from shoumen.core.scoping import ScopedQuerySet
-from shoumen.core.workflow import Step, Workflow
 from shoumen.geo.models import VenueCategory
 
 
@@ -29,7 +28,7 @@ def validate_uscc(value: str) -> None:
 
 class EnterpriseStatus(models.TextChoices):
     """Where an enterprise stands in resumption (复工复产); it moves only through
-    ``Enterprise.status_flow`` (the declaration services in :mod:`.declaring`)."""
+    ``declaring.STATUS_FLOW`` (the declaration services of :mod:`.declaring`)."""
 
     NOT_RESUMED = "not_resumed", _("Not declared")
     DECLARED = "declared", _("Declared, papers under review")
@@ -278,49 +277,6 @@ class ResumptionStep(models.Model):
 
     def __str__(self):
         return f"{self.enterprise}: {self.from_state} → {self.to_state}"
-
-
-def _record_step(enterprise, before, after, actor, details) -> ResumptionStep:
-    return ResumptionStep.objects.create(
-        enterprise=enterprise, declaration=details.get("declaration"), from_state=before,
-        to_state=after, actor=actor, note=(details.get("note") or "").strip(),
-        to_fix=list(details.get("to_fix") or []), snapshot=details.get("snapshot") or {})
-
-
-def _reasons_given(enterprise, details) -> dict[str, list[str]]:
-    if (details.get("note") or "").strip():
-        return {}
-    return {"note": [_g("Say what the enterprise must fix: the reasons are shown to it.")]}
-
-
-def _declaration_complete(enterprise, details) -> dict[str, list[str]]:
-    declaration = details.get("declaration")
-    if declaration is None:
-        return {"declaration": [_g("Fill in the declaration first.")]}
-    from .declaring import problems_before_submit
-
-    return problems_before_submit(declaration)
-
-
-def _onsite_review_passed(enterprise, details) -> dict[str, list[str]]:
-    from .declaring import onsite_review_problems
-
-    return onsite_review_problems(details.get("declaration"))
-
-
-_E = EnterpriseStatus
-# Declared by the enterprise (its liaison) or by staff on its behalf; reviewed and approved
-# by the subdistrict's staff; suspended after a serious finding, after which it declares again.
-Enterprise.status_flow = Workflow("status", EnterpriseStatus, [
-    Step({_E.NOT_RESUMED, _E.RETURNED, _E.SUSPENDED}, _E.DECLARED, "resumption.declare",
-         _declaration_complete),
-    Step({_E.DECLARED}, _E.RETURNED, "resumption.review", _reasons_given),
-    Step({_E.DECLARED}, _E.ONSITE_REVIEW, "resumption.review"),
-    Step({_E.ONSITE_REVIEW}, _E.RESUMED, "resumption.approve", _onsite_review_passed),
-    Step({_E.ONSITE_REVIEW}, _E.RETURNED, "resumption.approve", _reasons_given),
-    Step({_E.RESUMED}, _E.SUSPENDED, "resumption.supervise", _reasons_given),
-], record=_record_step,
-    refused=_("Your role may not take this step of the enterprise's resumption."))
 
 
 class ResumptionPlans(AuditedModel):

@@ -208,9 +208,9 @@ def sign_city_passes(*, seed: int, actor, now: datetime, jobs: int = 1,
     """City scale: a pass for every resident but visitors, signed in ``jobs`` processes and
     streamed to COPY (indexes and constraints rebuilt at the end, so uniqueness is still
     checked). Issued the day before the 14 days of entries; no per-pass audit rows."""
+    from shoumen.credentials import keys
     from shoumen.people.models import Person, PersonKind
 
-    from ..passes import keys
     from ..passes.models import ResidentPass
     from ..passes.services import luhn_digit, mask_name
 

@@ -22,6 +22,7 @@ from shoumen.core import authz
 from shoumen.core.api.base import Conflict, ScopedGenericViewSet, ScopedReadOnlyViewSet
 from shoumen.core.api.routers import Router
 from shoumen.core.ids import parse_id
+from shoumen.credentials import keys
 from shoumen.people.models import Person
 
 from ..api.common import (
@@ -37,7 +38,6 @@ from ..api.common import (
 )
 from ..checkpoints.auth import DeviceTokenAuthentication, checkpoint_for_write, device_of
 from ..checkpoints.models import Checkpoint
-from ..passes import keys
 from ..passes import services as passes
 from . import services as registration
 from .filters import EntryFilter, RefusalFilter

@@ -9,27 +9,6 @@ from shoumen.core.models import AuditedModel
 from shoumen.core.scoping import ScopedQuerySet
 
 
-class SigningKey(models.Model):
-    """An ES256 key pair that signs resident passes. One key signs at a time (the newest not
-    retired); retired keys stay published while passes they signed can still be valid, so a
-    rotation never strands a printed pass. The private key is stored encrypted."""
-
-    kid = models.CharField(_("key id"), max_length=24, unique=True,
-                           help_text=_("Base64 of the first 8 bytes of SHA-256 of the public key"))
-    public_key_der = models.BinaryField()
-    private_key_encrypted = models.TextField(editable=False)
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
-    retired_at = models.DateTimeField(_("retired"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("pass signing key")
-        verbose_name_plural = _("pass signing keys")
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self):
-        return self.kid
-
-
 class ResidentPass(AuditedModel):
     """A resident pass (居民出入证): a signed QR that any checkpoint can verify offline.
 
@@ -47,7 +26,8 @@ class ResidentPass(AuditedModel):
     holder_display = models.CharField(_("holder (masked)"), max_length=50)
     issued_at = models.DateTimeField(_("issued"))
     valid_until = models.DateTimeField(_("valid until"))
-    signing_key = models.ForeignKey(SigningKey, on_delete=models.PROTECT, related_name="+")
+    signing_key = models.ForeignKey("credentials.SigningKey", on_delete=models.PROTECT,
+                                    related_name="+")
     qr_text = models.TextField(editable=False)
     # SHA-256 of qr_text: a scanned text that matches is a pass we signed, found by one index
     # lookup; only unknown texts pay for a signature check (to say why they are refused).

@@ -20,10 +20,11 @@ from django.utils.translation import gettext_lazy
 from shoumen.core import audit, authz
 from shoumen.core.rows import hot_cursor, partial_instance
 from shoumen.core.services import service
+from shoumen.credentials import keys
 from shoumen.people.models import CONFINED_STATUSES, Person, PersonKind
 
 from ..entries.models import Direction, RefusalReason
-from . import cose, keys
+from . import cose
 from .models import ResidentPass
 
 

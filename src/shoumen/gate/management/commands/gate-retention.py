@@ -11,9 +11,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from shoumen.core.request_context import acting_as
+from shoumen.credentials import keys
 
 from ...entries import retention
-from ...passes import keys
 
 
 class Command(BaseCommand):

@@ -8,8 +8,8 @@ leaked key, reissue them as well.
 
 from django.core.management.base import BaseCommand
 
-from ...passes import keys
-from ...passes.models import SigningKey
+from shoumen.credentials import keys
+from shoumen.credentials.models import SigningKey
 
 
 class Command(BaseCommand):

@@ -1,8 +1,10 @@
-"""Pass signing keys: the one that signs now, the ones checkpoints must still trust, rotation.
+"""Signing keys: the one that signs now, the ones checkers must still trust, rotation.
 
 A key signs until it is rotated out (``settings.PASS_KEY_ROTATION_DAYS``, by the scheduled
-task or by hand). A retired key stays *published* for ``settings.PASS_VALID_DAYS`` more, the
-longest a pass it signed can be valid, then drops out of ``GET /api/gate/keys/``.
+task or by hand). A retired key stays *published* for as long as the longest credential it
+signed can be valid (``settings.PASS_VALID_DAYS`` for a pass,
+``settings.CONFIRMATION_VALID_DAYS`` for a resumption confirmation), then drops out of
+``GET /api/gate/keys/``.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def _new_key() -> SigningKey:
 
 
 def signing_key() -> SigningKey:
-    """The key that signs new passes; made on first use."""
+    """The key that signs new credentials; made on first use."""
     key = SigningKey.objects.filter(retired_at=None).order_by("-created_at", "-id").first()
     if key is None:
         with transaction.atomic():
@@ -59,7 +61,7 @@ def private_key(key: SigningKey) -> ec.EllipticCurvePrivateKey:
 
 @transaction.atomic
 def rotate() -> SigningKey:
-    """Retire the signing key and make a new one. Passes already issued stay valid."""
+    """Retire the signing key and make a new one. Credentials already issued stay valid."""
     SigningKey.objects.filter(retired_at=None).update(retired_at=timezone.now())
     key = _new_key()
     forget_cached_keys()
@@ -74,9 +76,10 @@ def rotate_if_due() -> SigningKey | None:
 
 
 def published() -> list[SigningKey]:
-    """Keys a checkpoint must trust: the signing key and the recently retired ones."""
+    """Keys a checker must trust: the signing key and the recently retired ones."""
     signing_key()
-    horizon = timezone.now() - timedelta(days=settings.PASS_VALID_DAYS)
+    horizon = timezone.now() - timedelta(days=max(settings.PASS_VALID_DAYS,
+                                                  settings.CONFIRMATION_VALID_DAYS))
     return list(SigningKey.objects.exclude(retired_at__lt=horizon))
 
 
