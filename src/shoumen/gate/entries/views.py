@@ -42,6 +42,7 @@ SHELL_ASSETS = (
     "vendor/bootstrap.bundle.min.js",
     "vendor/htmx.min.js",
     "shoumen.js",
+    "credentials/credential.js",
     "gate/pass.js",
     "gate/queue.js",
     "gate/camera.js",
