@@ -50,7 +50,8 @@ def test_guard_sees_the_page_with_what_its_script_needs(gate, client_en):
     for element in ("gate-scan-input", "gate-temp-input", "gate-confirm", "gate-queue",
                     "gate-recent", "gate-visitor-id_number", "gate-lookup-input"):
         assert f'id="{element}"' in body
-    for script in ("credentials/credential.js", "gate/pass.js", "gate/queue.js", "gate/camera.js", "gate/checkpoint.js"):
+    for script in ("credentials/credential.js", "gate/pass.js", "gate/queue.js", "gate/camera.js",
+                   "gate/checkpoint.js"):
         assert f"/static/{script}" in body
     config = page_config(response)
     assert config["checkpoint"] == {"id": gate.gate_a.pk, "name": "甲社区东门"}

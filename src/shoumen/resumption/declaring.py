@@ -29,6 +29,7 @@ from shoumen.inspections import services as inspections
 from shoumen.inspections.models import Inspection, PlanSubject
 from shoumen.ledgers.attached import check_workbook
 
+from . import confirmations
 from .models import (
     BASELINE_MATERIALS,
     DOCUMENT_MATERIALS,
@@ -303,13 +304,14 @@ def accept_papers(enterprise: Enterprise, *, actor, note: str = "") -> PlanSubje
 @service
 def approve(enterprise: Enterprise, *, actor, note: str = "") -> Declaration:
     """Allow the enterprise to resume: only after an on-site review made since the papers
-    were accepted has passed."""
+    were accepted has passed. Issues its confirmation (复工确认书)."""
     enterprise = _locked(enterprise)
     declaration = open_declaration(enterprise)
     advance(enterprise, STATUS_FLOW, EnterpriseStatus.RESUMED, actor=actor,
             note=note, declaration=declaration)
     declaration.resumed_at = timezone.now()
     declaration.save(update_fields=["resumed_at", "updated_at"])
+    confirmations.issue(declaration, actor=actor)
     return declaration
 
 
@@ -326,11 +328,13 @@ def reject(enterprise: Enterprise, *, actor, note: str, to_fix=()) -> Resumption
 
 @service
 def suspend(enterprise: Enterprise, *, actor, note: str) -> ResumptionStep:
-    """Stop a resumed enterprise (a serious finding), with the reasons; it comes back only
-    through a new declaration and its review."""
+    """Stop a resumed enterprise (a serious finding), with the reasons; its confirmation is
+    revoked, and it comes back only through a new declaration and its review."""
     enterprise = _locked(enterprise)
-    return advance(enterprise, STATUS_FLOW, EnterpriseStatus.SUSPENDED, actor=actor,
+    step = advance(enterprise, STATUS_FLOW, EnterpriseStatus.SUSPENDED, actor=actor,
                    note=note, declaration=latest_declaration(enterprise))
+    confirmations.revoke(enterprise, reason=_("suspended: %(why)s") % {"why": note.strip()})
+    return step
 
 
 def _only_from(enterprise: Enterprise, name: str) -> None:

@@ -204,3 +204,15 @@ class PlansForm(forms.Form):
         self.fields["onsite_review"].queryset = (InspectionPlan.objects.visible_to(user).filter(
             source=SubjectSource.ENTERPRISES, active=True).order_by("name"))
         style_form(self)
+
+
+class CheckForm(forms.Form):
+    """The text of a scanned confirmation QR (a scanner app gives it, starting with SM1:)."""
+
+    text = forms.CharField(label=_("The QR's text"), max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off",
+                                                        "spellcheck": "false"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_form(self)

@@ -300,3 +300,46 @@ class ResumptionPlans(AuditedModel):
 
     def __str__(self):
         return str(self.jurisdiction)
+
+
+class Confirmation(AuditedModel):
+    """复工确认书: the printable confirmation that an enterprise may resume, issued on approval.
+    Its QR (``qr_text``) is a signed credential in the resident pass's form
+    (:mod:`shoumen.credentials`, private claim -70002 with the number, the enterprise's name
+    and credit code), checked by the platform's page and by an offline checker; a
+    suspension revokes it, and a revoked one fails the check."""
+
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    enterprise = models.ForeignKey(Enterprise, verbose_name=_("enterprise"),
+                                   on_delete=models.PROTECT, related_name="confirmations")
+    declaration = models.OneToOneField(Declaration, verbose_name=_("declaration"),
+                                       on_delete=models.PROTECT, related_name="confirmation")
+    jurisdiction = models.ForeignKey("geo.Node", verbose_name=_("jurisdiction"),
+                                     on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(_("issued"), default=timezone.now)
+    valid_until = models.DateTimeField(_("valid until"))
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("approved by"),
+                                  on_delete=models.PROTECT, related_name="+")
+    signing_key = models.ForeignKey("credentials.SigningKey", on_delete=models.PROTECT,
+                                    related_name="+")
+    qr_text = models.TextField(editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_reason = models.CharField(_("why revoked"), max_length=200, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_capability = "enterprises.view"
+    scope_enterprise_field = "enterprise"
+    audit_exclude = frozenset({"qr_text"})
+
+    class Meta:
+        verbose_name = _("resumption confirmation")
+        verbose_name_plural = _("resumption confirmations")
+        ordering = ["-issued_at", "-id"]
+
+    def __str__(self):
+        return self.number
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("resumption:confirmation", args=[self.number])

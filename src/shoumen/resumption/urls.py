@@ -16,6 +16,8 @@ urlpatterns = [
     path("declarations/<id:pk>/roster/", views.declaration_roster, name="declaration-roster"),
     path("roster-template.xlsx", views.roster_template, name="roster-template"),
     path("settings/", views.settings_page, name="settings"),
+    path("confirmations/check/", views.confirmation_check, name="confirmation-check"),
+    path("confirmations/<slug:number>/", views.confirmation_page, name="confirmation"),
     path("settings/requirements/<id:pk>/remove/", views.requirement_remove,
          name="requirement-remove"),
 ]

@@ -17,16 +17,25 @@ from django.views.decorators.http import require_POST
 
 from shoumen.core import authz
 from shoumen.core.views import form_page, initial_jurisdiction, list_page, paginate
+from shoumen.credentials import keys
 from shoumen.geo.models import Place
 from shoumen.ledgers import xlsx
 from shoumen.ledgers.reports import template_workbook
-from shoumen.resumption import declaring, services
+from shoumen.resumption import confirmations, declaring, services
 
 from .filters import EnterpriseFilter
-from .forms import DeclarationForm, EnterpriseForm, PlansForm, RequirementForm, StepForm
+from .forms import (
+    CheckForm,
+    DeclarationForm,
+    EnterpriseForm,
+    PlansForm,
+    RequirementForm,
+    StepForm,
+)
 from .ledger import EnterprisesExporter
 from .models import (
     BASELINE_MATERIALS,
+    Confirmation,
     Declaration,
     Enterprise,
     Material,
@@ -140,6 +149,7 @@ def resumption_context(user, enterprise: Enterprise) -> dict:
         "actions": declaring.actions_for(user, enterprise),
         "steps": declaring.steps_of(enterprise),
         "reviews": declaring.onsite_reviews(declaration)[:5] if declaration else [],
+        "confirmation": enterprise.confirmations.order_by("-issued_at", "-id").first(),
     }
 
 
@@ -251,3 +261,38 @@ def requirement_remove(request, pk: int):
     services.remove_requirement(requirement, actor=request.user)
     messages.success(request, _("Removed."))
     return redirect("resumption:settings")
+
+
+# --- the confirmation ------------------------------------------------------------------------------
+
+@login_required
+def confirmation_page(request, number: str):
+    """The printable confirmation (A4), with its QR."""
+    confirmation = get_object_or_404(Confirmation.objects.visible_to(request.user)
+                                     .select_related("enterprise__building", "jurisdiction",
+                                                     "issued_by"), number=number)
+    return render(request, "resumption/confirmation_print.html", {
+        "confirmation": confirmation, "enterprise": confirmation.enterprise,
+        "check": confirmations.check(confirmation.qr_text)})
+
+
+@never_cache
+@login_required
+def confirmation_check(request):
+    """Check a confirmation's QR: in the browser first (the signature against the published
+    keys, the revoked numbers last fetched — works offline), then here when posted."""
+    authz.authorize(request.user, Enterprise, "enterprises.view", _(
+        "Your role does not include enterprises. Ask your administrator if you need it."))
+    form = CheckForm(request.POST or None)
+    result = confirmations.check(form.cleaned_data["text"]) if form.is_valid() else None
+    return render(request, "resumption/confirmation_check.html", {
+        "form": form, "result": result,
+        "offline": {"keys": [_key_json(k) for k in keys.published()],
+                    "revoked": confirmations.revoked_numbers(request.user),
+                    "claim": confirmations.CLAIM_CONFIRMATION,
+                    "fields": list(confirmations.FIELDS)}})
+
+
+def _key_json(key) -> dict:
+    data = keys.as_json(key)
+    return {"kid": data["kid"], "public_key": data["public_key"]}
