@@ -40,6 +40,7 @@ from shoumen.duties.services import lay_out, sweep
 from shoumen.geo.models import Node, Place, PlaceKind
 from shoumen.inspections import services as inspections
 from shoumen.inspections.models import InspectionPlan, Rectification
+from shoumen.resumption import services as resumption
 
 HISTORY_DAYS = 14
 DEMO_STAFF = ("luoyuan", "inspector", "community", "disinfection", "duty")
@@ -72,6 +73,15 @@ CHECKLISTS = {
         ("masks", "口罩储备", (CHOICE, ["充足（7天以上）", "不足", "无"], ["不足", "无"]), False),
         ("canteen", "食堂分餐、错峰就餐", YES_NO, False),
         ("disinfection", "办公区域每日消毒", YES_NO, True),
+    ]),
+    "resumption-onsite": ("复工现场复核", "resumption_onsite", [
+        ("temperature-point", "入口设置测温点", YES_NO, True),
+        ("registration", "人员进出登记", YES_NO, False),
+        ("disinfection-log", "消毒记录完整", YES_NO, True),
+        ("masks", "口罩储备", (CHOICE, ["充足（7天以上）", "不足", "无"], ["不足", "无"]), False),
+        ("ventilation", "办公场所通风", YES_NO, False),
+        ("canteen", "食堂就餐间距1米以上、错峰就餐", YES_NO, False),
+        ("isolation-room", "设置临时隔离观察室", YES_NO, False),
     ]),
     "isolation-patrol": ("隔离观察点污水管网巡查", "isolation_patrol", [
         ("overflow", "无冒溢", YES_NO, True),
@@ -209,6 +219,16 @@ class _Builder:
                     actor=self.actor, jurisdiction=community, name=f"{community.name}九小场所检查",
                     source="community_venues", area=community, checklist=checklists["small-venue"],
                     team=team, task_force=task_force, starts_on=self.first, rectify_days=2))
+        onsite = inspections.create_plan(
+            actor=self.actor, jurisdiction=self.luoyuan, name="泺源街道复工现场复核",
+            source="enterprises", checklist=checklists["resumption-onsite"], team=towers_team,
+            task_force=task_force, frequency="every_k_days", interval_days=3,
+            starts_on=self.first)
+        resumption.set_plans(actor=self.actor, jurisdiction=self.luoyuan, onsite_review=onsite)
+        for material, why in (("health_certificates", "餐饮从业人员须持有效健康证明"),
+                              ("dining_plan", "堂食须间隔就座、错峰就餐")):
+            resumption.add_requirement(actor=self.actor, jurisdiction=self.luoyuan,
+                                       category="catering", material=material, note=why)
         return plans
 
     def _trained(self, username, name, role, node) -> User:

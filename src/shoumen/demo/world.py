@@ -97,6 +97,8 @@ _TRADES = (
     ("投资管理", "金融"), ("网络科技", "信息技术"), ("房地产经纪", "房地产中介"),
     ("餐饮管理", "餐饮"), ("医药科技", "医药"), ("文化发展", "文化传媒"),
 )
+# The declaration's category (resumption.EnterpriseCategory) of a demo industry.
+_CATEGORY_OF = {"餐饮": "catering", "教育培训": "education", "医药": "medical"}
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 # Extra districts of 济南市 for the city-scale world: (GB/T 2260 code, name, relative size).
@@ -247,6 +249,7 @@ def build_world(seed: int) -> DemoWorld:
             world.enterprises.append(Enterprise.objects.create(
                 jurisdiction=community, name="泉客厅", building=tower, floor_room="3层301",
                 credit_code=credit_code(rng, "370103", used_codes), industry="餐饮",
+                category="catering", public_facing=True, legal_representative="王秀英",
                 employees=38, contact_name=names.full_name(rng, "F", 1982),
                 contact_phone=fake.mobile(992_000_000), status=EnterpriseStatus.RESUMED,
             ))
@@ -259,6 +262,7 @@ def build_world(seed: int) -> DemoWorld:
                 jurisdiction=community, name=f"山东{brand}{trade}{suffix}", building=tower,
                 floor_room=f"{floor}层{floor}{rng.randint(1, 12):02d}",
                 credit_code=credit_code(rng, "370103", used_codes), industry=industry,
+                category=_CATEGORY_OF.get(industry, "office"),
                 employees=rng.choice((6, 12, 18, 25, 40, 60, 85, 120, 200)),
                 contact_name=names.full_name(rng, rng.choice("MF"), rng.randint(1970, 1995)),
                 contact_phone=fake.mobile(992_000_001 + len(world.enterprises)),

@@ -18,6 +18,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shoumen.core import authz
+from shoumen.core.services import service
 from shoumen.credentials import cose, keys
 
 from .models import Confirmation, EnterpriseStatus
@@ -26,10 +28,13 @@ CLAIM_CONFIRMATION = -70002
 FIELDS = ("n", "e", "u")
 
 
+@service
 def issue(declaration, *, actor) -> Confirmation:
-    """A new confirmation for the enterprise approved with ``declaration`` (inside the
-    approval's transaction); any earlier one still standing is revoked."""
+    """A new confirmation for the enterprise approved with ``declaration`` (from the
+    approval, in its transaction); any earlier one still standing is revoked."""
     enterprise = declaration.enterprise
+    authz.authorize(actor, enterprise, "resumption.approve", _(
+        "Only the subdistrict's staff who approve resumption issue its confirmation."))
     now = timezone.now()
     revoke(enterprise, reason=_("replaced by a new confirmation"), now=now)
     key = keys.signing_key()

@@ -444,8 +444,10 @@ def actions_for(user, enterprise: Enterprise) -> list[Action]:
             and authz.allows(user, enterprise, a.capability())]
 
 
+@service
 def take(action: Action, enterprise: Enterprise, *, actor, note: str = "", to_fix=()):
     """Run ``action``'s service with what its form or request gave."""
+    authz.authorize(actor, enterprise, action.capability(), STATUS_FLOW.refused)
     kwargs = {"note": note}
     if action.name in ("return", "reject"):
         kwargs["to_fix"] = to_fix
