@@ -62,9 +62,12 @@ DISINFECTION_SETUP = DISINFECTION_WORK | {"disinfection.manage"}
 # Resumption (复工复产): declare (the enterprise's liaison, or staff on its behalf); review
 # the papers, approve after the on-site review, suspend a resumed enterprise; set which
 # materials each category hands in and which plans make the on-site reviews.
-RESUMPTION_DECLARE = {"resumption.declare"}
+# The work ledger (工作台账): raise an enterprise's problem and write in its thread (the
+# enterprise and staff); assign it, solve it, reopen it (the subdistrict's staff).
+RESUMPTION_DECLARE = {"resumption.declare", "problems.raise"}
 RESUMPTION_STAFF = RESUMPTION_DECLARE | {"resumption.review", "resumption.approve",
-                                         "resumption.supervise", "resumption.configure"}
+                                         "resumption.supervise", "resumption.configure",
+                                         "problems.manage"}
 
 # What a commander plans and sets up beyond the people registry and the gate.
 COMMAND_DUTIES = (DUTIES_STAFF | CHECKLISTS_EDIT | INSPECTIONS_PLAN | DISINFECTION_SETUP

@@ -5,6 +5,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from shoumen.accounts.models import User
+from shoumen.accounts.teams import colleagues
 from shoumen.core import pii
 from shoumen.core.views import style_form
 from shoumen.geo.forms import NodeChoiceField
@@ -18,6 +20,7 @@ from .models import (
     Enterprise,
     Material,
     MaterialRequirement,
+    ProblemKind,
     validate_uscc,
 )
 
@@ -215,4 +218,55 @@ class CheckForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        style_form(self)
+
+
+class ProblemForm(forms.Form):
+    """A new problem; who is responsible and by when are asked only of the subdistrict's
+    staff (``manage``)."""
+
+    enterprise = forms.ModelChoiceField(label=_("Enterprise"), queryset=Enterprise.objects.none())
+    kind = forms.ChoiceField(label=_("Kind"), choices=ProblemKind.choices)
+    description = forms.CharField(label=_("Problem"), max_length=2000,
+                                  widget=forms.Textarea(attrs={"rows": 3}))
+    owner = forms.ModelChoiceField(label=_("Responsible person"), required=False,
+                                   queryset=User.objects.none())
+    owner_unit = forms.CharField(label=_("Responsible unit"), max_length=50, required=False)
+    due_on = forms.DateField(label=_("Due"), required=False,
+                             widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, user, manage: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["enterprise"].queryset = (Enterprise.objects.visible_to(user, "problems.raise")
+                                              .order_by("name"))
+        if manage:
+            self.fields["owner"].queryset = colleagues(user, "problems.manage")
+        else:
+            for name in ("owner", "owner_unit", "due_on"):
+                del self.fields[name]
+        style_form(self)
+
+
+class AssignForm(forms.Form):
+    owner = forms.ModelChoiceField(label=_("Responsible person"), queryset=User.objects.none())
+    owner_unit = forms.CharField(label=_("Responsible unit"), max_length=50, required=False)
+    due_on = forms.DateField(label=_("Due"), required=False,
+                             widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = colleagues(user, "problems.manage")
+        style_form(self)
+
+
+class TextForm(forms.Form):
+    """One text: a progress note, a resolution, why a problem is open again."""
+
+    text = forms.CharField(label=_("Progress"), max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, label=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if label:
+            self.fields["text"].label = label
         style_form(self)

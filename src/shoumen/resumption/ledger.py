@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -24,8 +25,9 @@ from shoumen.ledgers.registry import (
     register,
 )
 
-from .filters import EnterpriseFilter
-from .models import Enterprise, EnterpriseCategory, validate_uscc
+from .filters import EnterpriseFilter, ProblemFilter
+from .models import Enterprise, EnterpriseCategory, ProblemNote, ProblemState, validate_uscc
+from .problems import progress
 
 # Words the field's ledgers use for the categories and the small venues, besides the codes
 # and the labels.
@@ -260,3 +262,43 @@ class EnterprisesExporter(ListExporter):
 
 register(EnterprisesImporter())
 register(EnterprisesExporter())
+
+
+class ProblemsExporter(ListExporter):
+    """The work ledger laid out as the subdistrict's official one: 序号, 企业名称, 问题, 责任人,
+    时限, 进展, 办结情况 — with the list's filters."""
+
+    kind = "problems"
+    label = gettext_lazy("Work ledger")
+    capability = "enterprises.view"
+    filterset_class = ProblemFilter
+    list_url = "resumption:problem-list"
+    columns = (
+        Column("number", "序号", "No.", width=6),
+        Column("enterprise", "企业名称", "Enterprise", width=28),
+        Column("problem", "问题", "Problem", width=40),
+        Column("owner", "责任人", "Responsible", width=14),
+        Column("due", "时限", "Due", width=12),
+        Column("progress", "进展", "Progress", width=50),
+        Column("resolution", "办结情况", "Resolution", width=40),
+    )
+
+    def narrow(self, queryset):
+        return (queryset.select_related("enterprise", "owner")
+                .prefetch_related(Prefetch("notes", queryset=ProblemNote.objects.order_by(
+                    "at", "id"))).order_by("enterprise__name", "raised_at", "id"))
+
+    def rows(self, queryset):
+        for number, problem in enumerate(queryset.iterator(chunk_size=self.chunk_size), start=1):
+            yield [number, *self.row(problem)]
+
+    def row(self, p):
+        owner = str(p.owner) if p.owner else ""
+        if p.owner_unit:
+            owner = f"{owner}（{p.owner_unit}）" if owner else p.owner_unit
+        return [p.enterprise.name, f"[{p.get_kind_display()}] {p.description}", owner,
+                p.due_on, progress(p),
+                p.resolution if p.state == ProblemState.SOLVED else _("Not solved yet")]
+
+
+register(ProblemsExporter())

@@ -343,3 +343,86 @@ class Confirmation(AuditedModel):
         from django.urls import reverse
 
         return reverse("resumption:confirmation", args=[self.number])
+
+
+class ProblemKind(models.TextChoices):
+    SUPPLIES = "supplies", _("Prevention supplies")
+    STAFF = "staff", _("Staff unable to return")
+    LOGISTICS = "logistics", _("Logistics and transport")
+    LIFT = "lift", _("A dedicated lift or access")
+    PERMITS = "permits", _("Permits and approvals")
+    FINANCING = "financing", _("Financing and rent")
+    OTHER = "other", _("Other")
+
+
+class ProblemState(models.TextChoices):
+    OPEN = "open", _("Being solved")
+    SOLVED = "solved", _("Solved")
+
+
+class Problem(AuditedModel):
+    """One difficulty of an enterprise in the subdistrict's work ledger (工作台账): raised by
+    the enterprise or by staff, owned by a named person with a due date, followed in a
+    thread of progress notes, and closed only with a resolution (办结情况)."""
+
+    enterprise = models.ForeignKey(Enterprise, verbose_name=_("enterprise"),
+                                   on_delete=models.PROTECT, related_name="problems")
+    jurisdiction = models.ForeignKey("geo.Node", verbose_name=_("jurisdiction"),
+                                     on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=12, choices=ProblemKind.choices)
+    description = models.TextField(_("problem"))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("responsible person"),
+                              null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="owned_problems")
+    owner_unit = models.CharField(_("responsible unit"), max_length=50, blank=True)
+    due_on = models.DateField(_("due"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=8, choices=ProblemState.choices,
+                             default=ProblemState.OPEN, db_index=True)
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("raised by"),
+                                  on_delete=models.PROTECT, related_name="+")
+    raised_at = models.DateTimeField(_("raised"), default=timezone.now)
+    resolution = models.TextField(_("resolution"), blank=True)
+    solved_at = models.DateTimeField(_("solved"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_capability = "enterprises.view"
+    scope_enterprise_field = "enterprise"
+
+    class Meta:
+        verbose_name = _("problem")
+        verbose_name_plural = _("problems")
+        ordering = ["state", "due_on", "id"]
+        indexes = [models.Index(fields=["jurisdiction", "state", "due_on"],
+                                name="resumption_problems_open")]
+
+    def __str__(self):
+        return f"{self.enterprise}: {self.description[:40]}"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("resumption:problem-detail", args=[self.pk])
+
+    @property
+    def overdue(self) -> bool:
+        return (self.state == ProblemState.OPEN and self.due_on is not None
+                and self.due_on < timezone.localdate())
+
+
+class ProblemNote(models.Model):
+    """A line of a problem's thread: progress (进展), a question, an answer; the step that
+    solved or reopened it, with its words."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"),
+                               on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    text = models.TextField(_("note"))
+    to_state = models.CharField(_("state"), max_length=8, choices=ProblemState.choices,
+                                blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return self.text[:40]

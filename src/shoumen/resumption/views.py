@@ -11,28 +11,38 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from shoumen.core import authz
-from shoumen.core.views import form_page, initial_jurisdiction, list_page, paginate
+from shoumen.core.views import (
+    form_page,
+    initial_jurisdiction,
+    list_page,
+    paginate,
+    through_service,
+)
 from shoumen.credentials import keys
 from shoumen.geo.models import Place
 from shoumen.ledgers import xlsx
 from shoumen.ledgers.reports import template_workbook
-from shoumen.resumption import confirmations, declaring, services
+from shoumen.resumption import confirmations, declaring, problems, services
 
-from .filters import EnterpriseFilter
+from .filters import EnterpriseFilter, ProblemFilter
 from .forms import (
+    AssignForm,
     CheckForm,
     DeclarationForm,
     EnterpriseForm,
     PlansForm,
+    ProblemForm,
     RequirementForm,
     StepForm,
+    TextForm,
 )
-from .ledger import EnterprisesExporter
+from .ledger import EnterprisesExporter, ProblemsExporter
 from .models import (
     BASELINE_MATERIALS,
     Confirmation,
@@ -40,6 +50,8 @@ from .models import (
     Enterprise,
     Material,
     MaterialRequirement,
+    Problem,
+    ProblemState,
     ResumptionPlans,
 )
 from .roster import READER
@@ -150,6 +162,8 @@ def resumption_context(user, enterprise: Enterprise) -> dict:
         "steps": declaring.steps_of(enterprise),
         "reviews": declaring.onsite_reviews(declaration)[:5] if declaration else [],
         "confirmation": enterprise.confirmations.order_by("-issued_at", "-id").first(),
+        "open_problems": enterprise.problems.filter(state=ProblemState.OPEN).count(),
+        "may_raise": authz.allows(user, enterprise, "problems.raise"),
     }
 
 
@@ -296,3 +310,77 @@ def confirmation_check(request):
 def _key_json(key) -> dict:
     data = keys.as_json(key)
     return {"kid": data["kid"], "public_key": data["public_key"]}
+
+
+# --- the work ledger ---------------------------------------------------------------------------
+
+@login_required
+def problem_list(request):
+    user = request.user
+    authz.authorize(user, Problem, "enterprises.view", _(
+        "Your role does not include enterprises. Ask your administrator if you need it."))
+    rows = (Problem.objects.visible_to(user)
+            .select_related("enterprise", "owner", "jurisdiction").order_by("state", "due_on", "id"))
+    return list_page(request, ProblemFilter, rows, "resumption/problem_list.html",
+                     "resumption/_problem_table.html",
+                     export=("problems", ProblemsExporter.capability),
+                     context={"can_raise": authz.holds(user, "problems.raise"),
+                              "today": timezone.localdate()})
+
+
+@login_required
+def problem_create(request):
+    user = request.user
+    if not authz.holds(user, "problems.raise"):
+        raise authz.NotAllowed(_("You may not raise problems. Ask the subdistrict's staff."))
+    initial = {"enterprise": request.GET.get("enterprise", "")}
+    manage = authz.may_create(user, "problems.manage")
+    form = ProblemForm(request.POST or None, initial=initial, user=user, manage=manage)
+    return form_page(
+        request, form, lambda form: problems.raise_problem(
+            form.cleaned_data["enterprise"], actor=user, kind=form.cleaned_data["kind"],
+            description=form.cleaned_data["description"],
+            **{k: form.cleaned_data.get(k) for k in ("owner", "owner_unit", "due_on")
+               if k in form.fields}),
+        "resumption/problem_form.html", done=lambda saved: saved,
+        message=_("The problem has been recorded."))
+
+
+@login_required
+def problem_detail(request, pk: int):
+    """One problem: its thread, and the forms its reader may use (a note; assign, solve or
+    reopen for the subdistrict's staff)."""
+    user = request.user
+    problem = get_object_or_404(Problem.objects.visible_to(user).select_related(
+        "enterprise", "owner", "raised_by", "jurisdiction"), pk=pk)
+    is_open = problem.state == ProblemState.OPEN
+    manage = authz.allows(user, problem.jurisdiction, "problems.manage")
+    offered = {
+        "note": is_open and authz.allows(user, problem, "problems.raise"),
+        "assign": is_open and manage, "solve": is_open and manage, "reopen": not is_open and manage,
+    }
+    posted = request.POST.get("action") if request.method == "POST" else None
+    data = lambda name: request.POST if posted == name else None  # noqa: E731
+    forms = {
+        "note": TextForm(data("note")),
+        "assign": AssignForm(data("assign"), user=user, initial={
+            "owner": problem.owner_id, "owner_unit": problem.owner_unit, "due_on": problem.due_on}),
+        "solve": TextForm(data("solve"), label=_("Resolution (办结情况)")),
+        "reopen": TextForm(data("reopen"), label=_("Why it is open again")),
+    }
+    forms = {name: form for name, form in forms.items() if offered[name]}
+    if posted in forms and forms[posted].is_valid():
+        data = forms[posted].cleaned_data
+        run = {
+            "note": lambda: problems.add_note(problem, actor=user, text=data["text"]),
+            "assign": lambda: problems.assign(problem, actor=user, owner=data["owner"],
+                                              owner_unit=data["owner_unit"],
+                                              due_on=data["due_on"]),
+            "solve": lambda: problems.solve(problem, actor=user, resolution=data["text"]),
+            "reopen": lambda: problems.reopen(problem, actor=user, note=data["text"]),
+        }[posted]
+        if through_service(forms[posted], run) is not None:
+            messages.success(request, _("Saved."))
+            return redirect(problem)
+    return render(request, "resumption/problem_detail.html", {
+        "problem": problem, "notes": problem.notes.select_related("author"), "forms": forms})

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from shoumen.accounts.models import User
 from shoumen.core import pii
 from shoumen.core.api.base import ScopedPrimaryKeyRelatedField
 from shoumen.geo.models import Node, Place, PlaceKind
@@ -10,6 +11,8 @@ from shoumen.resumption.models import (
     Enterprise,
     Material,
     MaterialRequirement,
+    Problem,
+    ProblemNote,
     ResumptionStep,
 )
 
@@ -141,3 +144,45 @@ class RequirementSerializer(serializers.ModelSerializer):
     class Meta:
         model = MaterialRequirement
         fields = ["id", "jurisdiction", "category", "material", "note"]
+
+
+class ProblemNoteSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.__str__", read_only=True)
+
+    class Meta:
+        model = ProblemNote
+        fields = ["id", "author", "at", "text", "to_state"]
+        read_only_fields = fields
+
+
+class ProblemSerializer(serializers.ModelSerializer):
+    """A problem of the work ledger. ``owner``, ``owner_unit`` and ``due_on`` are set by the
+    subdistrict's staff (on creation or with ``assign/``); it closes only through
+    ``solve/`` with a resolution."""
+
+    enterprise = ScopedPrimaryKeyRelatedField(queryset=Enterprise.objects.all(),
+                                              capability="problems.raise")
+    enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
+    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True),
+                                               required=False, allow_null=True)
+    overdue = serializers.BooleanField(read_only=True)
+    notes = ProblemNoteSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Problem
+        fields = ["id", "enterprise", "enterprise_name", "kind", "description", "owner",
+                  "owner_unit", "due_on", "state", "overdue", "raised_at", "resolution",
+                  "solved_at", "notes"]
+        read_only_fields = ["state", "raised_at", "resolution", "solved_at"]
+
+
+class AssignSerializer(serializers.Serializer):
+    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    owner_unit = serializers.CharField(max_length=50, required=False, allow_blank=True,
+                                       default="")
+    due_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class TextSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=2000, allow_blank=True,
+                                 help_text="The note, the resolution, or why it is reopened.")

@@ -8,17 +8,25 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from shoumen.core.api.base import ScopedGenericViewSet
-from shoumen.resumption import declaring, services
-from shoumen.resumption.filters import EnterpriseFilter
-from shoumen.resumption.models import DOCUMENT_MATERIALS, Enterprise, MaterialRequirement
+from shoumen.resumption import declaring, problems, services
+from shoumen.resumption.filters import EnterpriseFilter, ProblemFilter
+from shoumen.resumption.models import (
+    DOCUMENT_MATERIALS,
+    Enterprise,
+    MaterialRequirement,
+    Problem,
+)
 
 from .serializers import (
+    AssignSerializer,
     DeclarationSerializer,
     DeclarationWriteSerializer,
     EnterpriseSerializer,
+    ProblemSerializer,
     RequirementSerializer,
     ResumptionStepSerializer,
     StepSerializer,
+    TextSerializer,
 )
 
 TAGS = ["enterprises"]
@@ -135,3 +143,66 @@ class RequirementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def perform_destroy(self, instance):
         services.remove_requirement(get_object_or_404(self.get_queryset(), pk=instance.pk),
                                     actor=self.request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The work ledger's problems (?state=, ?kind=, ?overdue=, ?mine=, "
+                               "?node=, ?enterprise=)", tags=RESUMPTION),
+    retrieve=extend_schema(summary="One problem with its thread", tags=RESUMPTION),
+    create=extend_schema(summary="Record a problem (problems.raise)", tags=RESUMPTION),
+)
+class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                     ScopedGenericViewSet):
+    queryset = (Problem.objects.select_related("enterprise", "owner")
+                .prefetch_related("notes__author").order_by("state", "due_on", "id"))
+    serializer_class = ProblemSerializer
+    filterset_class = ProblemFilter
+    action_capabilities = {"create": "problems.raise"}
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = problems.raise_problem(data.pop("enterprise"),
+                                                     actor=self.request.user, **data)
+
+    def _done(self, problem):
+        fresh = self.get_queryset().get(pk=problem.pk)
+        return Response(ProblemSerializer(fresh, context={"request": self.request}).data)
+
+    def _text(self):
+        serializer = TextSerializer(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data["text"]
+
+    @extend_schema(summary="Add progress to the thread", tags=RESUMPTION,
+                   request=TextSerializer, responses=ProblemSerializer)
+    @action(detail=True, methods=["post"])
+    def note(self, request, pk=None):
+        problem = self.get_object()
+        problems.add_note(problem, actor=request.user, text=self._text())
+        return self._done(problem)
+
+    @extend_schema(summary="Name the responsible person and the due date (problems.manage)",
+                   tags=RESUMPTION, request=AssignSerializer, responses=ProblemSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        problem = self.get_object()
+        serializer = AssignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        problems.assign(problem, actor=request.user, **serializer.validated_data)
+        return self._done(problem)
+
+    @extend_schema(summary="Solve it, with the resolution (problems.manage)", tags=RESUMPTION,
+                   request=TextSerializer, responses=ProblemSerializer)
+    @action(detail=True, methods=["post"])
+    def solve(self, request, pk=None):
+        problem = self.get_object()
+        problems.solve(problem, actor=request.user, resolution=self._text())
+        return self._done(problem)
+
+    @extend_schema(summary="Reopen it, saying why (problems.manage)", tags=RESUMPTION,
+                   request=TextSerializer, responses=ProblemSerializer)
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        problem = self.get_object()
+        problems.reopen(problem, actor=request.user, note=self._text())
+        return self._done(problem)
