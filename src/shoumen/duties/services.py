@@ -92,6 +92,20 @@ def renew_duty(duty: Duty, *, actor, starts_on: date, ends_on: date | None) -> D
     return duty
 
 
+@service
+def end_duty(duty: Duty, *, actor, last_day: date) -> Duty:
+    """Stop a duty after ``last_day`` (an enterprise moved to another class's supervision, or
+    suspended): its windows after that day that nobody fulfilled are removed, the rest stay
+    as they were."""
+    authz.authorize(actor, duty, "duties.manage",
+                    _("You may not change this duty. Ask who set it up."))
+    duty.ends_on = max(last_day, duty.starts_on)
+    duty.active = False
+    duty.save(update_fields=["ends_on", "active"])
+    Window.objects.filter(duty=duty, day__gt=duty.ends_on, state=WindowState.DUE).delete()
+    return duty
+
+
 def period_end(starts_on: date, *, frequency: str, interval_days: int = 1) -> date:
     """The last day of a schedule's first window from ``starts_on`` (one day for windows or a
     daily schedule, a week for weekly, k days for every k days): a one-off duty's end."""

@@ -29,7 +29,7 @@ from shoumen.inspections import services as inspections
 from shoumen.inspections.models import Inspection, PlanSubject
 from shoumen.ledgers.attached import check_workbook
 
-from . import confirmations
+from . import classes, confirmations
 from .models import (
     BASELINE_MATERIALS,
     DOCUMENT_MATERIALS,
@@ -304,7 +304,8 @@ def accept_papers(enterprise: Enterprise, *, actor, note: str = "") -> PlanSubje
 @service
 def approve(enterprise: Enterprise, *, actor, note: str = "") -> Declaration:
     """Allow the enterprise to resume: only after an on-site review made since the papers
-    were accepted has passed. Issues its confirmation (复工确认书)."""
+    were accepted has passed. Issues its confirmation (复工确认书), classifies it and puts it
+    on its class's supervision plan."""
     enterprise = _locked(enterprise)
     declaration = open_declaration(enterprise)
     advance(enterprise, STATUS_FLOW, EnterpriseStatus.RESUMED, actor=actor,
@@ -312,6 +313,7 @@ def approve(enterprise: Enterprise, *, actor, note: str = "") -> Declaration:
     declaration.resumed_at = timezone.now()
     declaration.save(update_fields=["resumed_at", "updated_at"])
     confirmations.issue(declaration, actor=actor)
+    classes.reclassify(enterprise, actor=actor)  # and onto its class's supervision
     return declaration
 
 
@@ -334,6 +336,7 @@ def suspend(enterprise: Enterprise, *, actor, note: str) -> ResumptionStep:
     step = advance(enterprise, STATUS_FLOW, EnterpriseStatus.SUSPENDED, actor=actor,
                    note=note, declaration=latest_declaration(enterprise))
     confirmations.revoke(enterprise, reason=_("suspended: %(why)s") % {"why": note.strip()})
+    classes.supervise(enterprise, actor=actor)  # off the supervision plans
     return step
 
 

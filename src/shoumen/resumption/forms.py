@@ -21,6 +21,7 @@ from .models import (
     Material,
     MaterialRequirement,
     ProblemKind,
+    RiskClass,
     validate_uscc,
 )
 
@@ -200,12 +201,23 @@ class PlansForm(forms.Form):
         help_text=_("A plan of enterprises added one by one; an accepted declaration is put on "
                     "it for one window of its schedule (every 3 days gives three days)."))
 
+    supervision_a = forms.ModelChoiceField(label=_("Supervision of class A"), required=False,
+                                           queryset=InspectionPlan.objects.none())
+    supervision_b = forms.ModelChoiceField(label=_("Supervision of class B"), required=False,
+                                           queryset=InspectionPlan.objects.none())
+    supervision_c = forms.ModelChoiceField(label=_("Supervision of class C"), required=False,
+                                           queryset=InspectionPlan.objects.none(), help_text=_(
+        "Each a plan of enterprises added one by one; its schedule is the class's frequency "
+        "(e.g. A daily, B every 3 days, C weekly)."))
+
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["jurisdiction"].queryset = (Node.objects.visible_to(
             user, "resumption.configure").order_by("path"))
-        self.fields["onsite_review"].queryset = (InspectionPlan.objects.visible_to(user).filter(
+        plans = (InspectionPlan.objects.visible_to(user).filter(
             source=SubjectSource.ENTERPRISES, active=True).order_by("name"))
+        for name in ("onsite_review", "supervision_a", "supervision_b", "supervision_c"):
+            self.fields[name].queryset = plans
         style_form(self)
 
 
@@ -269,4 +281,16 @@ class TextForm(forms.Form):
         super().__init__(*args, **kwargs)
         if label:
             self.fields["text"].label = label
+        style_form(self)
+
+
+class ClassForm(forms.Form):
+    """Staff's class for an enterprise, with the reason; empty goes back to the computed one."""
+
+    risk_class = forms.ChoiceField(label=_("Class"), required=False,
+                                   choices=[("", _("As computed")), *RiskClass.choices])
+    note = forms.CharField(label=_("Why"), max_length=200, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         style_form(self)

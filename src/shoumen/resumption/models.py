@@ -38,6 +38,14 @@ class EnterpriseStatus(models.TextChoices):
     SUSPENDED = "suspended", _("Suspended")
 
 
+class RiskClass(models.TextChoices):
+    """精细化分类: how closely a resumed enterprise is supervised."""
+
+    A = "A", _("Class A (close supervision)")
+    B = "B", _("Class B")
+    C = "C", _("Class C (routine)")
+
+
 class EnterpriseCategory(models.TextChoices):
     """What an enterprise does, as the declaration's required materials and its class
     (精细化分类) see it."""
@@ -90,6 +98,14 @@ class Enterprise(AuditedModel):
                                             editable=False)
     status = models.CharField(_("status"), max_length=20, choices=EnterpriseStatus.choices,
                               default=EnterpriseStatus.NOT_RESUMED, db_index=True)
+    # The class computed from its facts and findings (with the reasons), and staff's override
+    # of it with a note; ``risk_class`` is the one that stands (see :mod:`.classes`).
+    computed_class = models.CharField(_("computed class"), max_length=1, blank=True,
+                                      choices=RiskClass.choices)
+    class_reasons = models.JSONField(_("why this class"), default=list, blank=True)
+    class_override = models.CharField(_("class set by staff"), max_length=1, blank=True,
+                                      choices=RiskClass.choices)
+    class_note = models.CharField(_("why staff set the class"), max_length=200, blank=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_capability = "enterprises.view"
@@ -103,6 +119,10 @@ class Enterprise(AuditedModel):
 
     def __str__(self):
         return self.name
+
+    @property
+    def risk_class(self) -> str:
+        return self.class_override or self.computed_class
 
     @property
     def contact_phone(self) -> str:
@@ -290,6 +310,17 @@ class ResumptionPlans(AuditedModel):
     onsite_review = models.ForeignKey("inspections.InspectionPlan",
                                       verbose_name=_("on-site review plan"),
                                       on_delete=models.PROTECT, related_name="+")
+    # Supervision visits of resumed enterprises (复后监管), one plan per class: its schedule
+    # is the class's frequency (class A daily, B every 3 days, C weekly, as the plans say).
+    supervision_a = models.ForeignKey("inspections.InspectionPlan", null=True, blank=True,
+                                      verbose_name=_("supervision of class A"),
+                                      on_delete=models.PROTECT, related_name="+")
+    supervision_b = models.ForeignKey("inspections.InspectionPlan", null=True, blank=True,
+                                      verbose_name=_("supervision of class B"),
+                                      on_delete=models.PROTECT, related_name="+")
+    supervision_c = models.ForeignKey("inspections.InspectionPlan", null=True, blank=True,
+                                      verbose_name=_("supervision of class C"),
+                                      on_delete=models.PROTECT, related_name="+")
 
     objects = ScopedQuerySet.as_manager()
     scope_capability = "enterprises.view"
@@ -300,6 +331,13 @@ class ResumptionPlans(AuditedModel):
 
     def __str__(self):
         return str(self.jurisdiction)
+
+    def supervision(self, risk_class: str):
+        """The supervision plan of ``risk_class`` (None if not set)."""
+        return getattr(self, f"supervision_{risk_class.lower()}", None) if risk_class else None
+
+    def supervision_plans(self) -> list:
+        return [p for p in (self.supervision_a, self.supervision_b, self.supervision_c) if p]
 
 
 class Confirmation(AuditedModel):

@@ -75,17 +75,27 @@ def remove_requirement(requirement: MaterialRequirement, *, actor) -> None:
 
 
 @service
-def set_plans(*, actor, jurisdiction, onsite_review: InspectionPlan) -> ResumptionPlans:
-    """Name the plan whose inspectors make the on-site reviews of ``jurisdiction``'s
-    enterprises: a plan of enterprises added one by one, of that jurisdiction or above."""
+def set_plans(*, actor, jurisdiction, onsite_review: InspectionPlan, supervision_a=None,
+              supervision_b=None, supervision_c=None) -> ResumptionPlans:
+    """Name the plans of ``jurisdiction``'s resumption: the on-site review's and, per class,
+    the supervision visits' — each a plan of enterprises added one by one, of that
+    jurisdiction or above. Enterprises already supervised stay on their plans until their
+    class is computed again."""
     authz.authorize(actor, jurisdiction, "resumption.configure", _(
         "You may not set the resumption plans of %(node)s.") % {"node": jurisdiction},
         field="jurisdiction")
-    if onsite_review.source != SubjectSource.ENTERPRISES or not onsite_review.active \
-            or not onsite_review.jurisdiction.contains(jurisdiction):
-        raise ValidationError({"onsite_review": [_(
-            "Choose an active plan of enterprises added one by one that covers %(node)s.")
-            % {"node": jurisdiction}]})
-    plans, _created = ResumptionPlans.objects.update_or_create(
-        jurisdiction=jurisdiction, defaults={"onsite_review": onsite_review})
+    chosen = {"onsite_review": onsite_review, "supervision_a": supervision_a,
+              "supervision_b": supervision_b, "supervision_c": supervision_c}
+    errors = {}
+    for field, plan in chosen.items():
+        if plan is None and field != "onsite_review":
+            continue
+        if plan is None or plan.source != SubjectSource.ENTERPRISES or not plan.active \
+                or not plan.jurisdiction.contains(jurisdiction):
+            errors[field] = [_("Choose an active plan of enterprises added one by one that "
+                               "covers %(node)s.") % {"node": jurisdiction}]
+    if errors:
+        raise ValidationError(errors)
+    plans, _created = ResumptionPlans.objects.update_or_create(jurisdiction=jurisdiction,
+                                                               defaults=chosen)
     return plans

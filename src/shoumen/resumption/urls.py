@@ -13,6 +13,7 @@ urlpatterns = [
     path("in-building/<id:place_id>/", views.building_enterprises, name="building-enterprises"),
     path("<id:pk>/declaration/", views.declaration_edit, name="declaration-edit"),
     path("<id:pk>/steps/<slug:action>/", views.enterprise_step, name="enterprise-step"),
+    path("<id:pk>/class/", views.enterprise_class, name="enterprise-class"),
     path("declarations/<id:pk>/roster/", views.declaration_roster, name="declaration-roster"),
     path("roster-template.xlsx", views.roster_template, name="roster-template"),
     path("settings/", views.settings_page, name="settings"),

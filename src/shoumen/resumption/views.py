@@ -28,12 +28,13 @@ from shoumen.credentials import keys
 from shoumen.geo.models import Place
 from shoumen.ledgers import xlsx
 from shoumen.ledgers.reports import template_workbook
-from shoumen.resumption import confirmations, declaring, problems, services
+from shoumen.resumption import classes, confirmations, declaring, problems, services
 
 from .filters import EnterpriseFilter, ProblemFilter
 from .forms import (
     AssignForm,
     CheckForm,
+    ClassForm,
     DeclarationForm,
     EnterpriseForm,
     PlansForm,
@@ -163,6 +164,11 @@ def resumption_context(user, enterprise: Enterprise) -> dict:
         "reviews": declaring.onsite_reviews(declaration)[:5] if declaration else [],
         "confirmation": enterprise.confirmations.order_by("-issued_at", "-id").first(),
         "open_problems": enterprise.problems.filter(state=ProblemState.OPEN).count(),
+        "class_now": classes.compute(enterprise),
+        "class_form": ClassForm(initial={"risk_class": enterprise.class_override,
+                                         "note": enterprise.class_note})
+        if authz.allows(user, enterprise, "resumption.supervise") else None,
+        "supervised_by": classes.supervision_subjects(enterprise).first(),
         "may_raise": authz.allows(user, enterprise, "problems.raise"),
     }
 
@@ -384,3 +390,24 @@ def problem_detail(request, pk: int):
             return redirect(problem)
     return render(request, "resumption/problem_detail.html", {
         "problem": problem, "notes": problem.notes.select_related("author"), "forms": forms})
+
+
+@login_required
+@require_POST
+def enterprise_class(request, pk: int):
+    """Compute the enterprise's class again, or set it by hand with a reason."""
+    enterprise = _enterprise(request, pk)
+    if request.POST.get("action") == "recompute":
+        classes.reclassify(enterprise, actor=request.user)
+        messages.success(request, _("The class has been computed again."))
+        return redirect(_enterprise_page(enterprise))
+    form = ClassForm(request.POST)
+    if form.is_valid() and through_service(
+            form, classes.override, enterprise, actor=request.user,
+            risk_class=form.cleaned_data["risk_class"], note=form.cleaned_data["note"]):
+        messages.success(request, _("Saved."))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect(_enterprise_page(enterprise))

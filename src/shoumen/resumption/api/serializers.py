@@ -35,6 +35,8 @@ class EnterpriseSerializer(serializers.ModelSerializer):
                                              default="", help_text="The building's property "
                                              "management company.")
     status_label = serializers.CharField(source="get_status_display", read_only=True)
+    risk_class = serializers.CharField(read_only=True, help_text="The class that stands: "
+                                       "staff's override, else the computed one.")
     contact_phone = serializers.CharField(
         write_only=True, required=False, allow_blank=True,
         help_text="The contact's mainland number (held encrypted); empty removes it.")
@@ -46,8 +48,10 @@ class EnterpriseSerializer(serializers.ModelSerializer):
                   "jurisdiction_name", "building", "property_company", "floor_room", "category",
                   "industry", "venue_category", "employees", "public_facing", "key_enterprise",
                   "contact_name", "contact_phone", "contact_phone_masked", "status",
-                  "status_label"]
-        read_only_fields = ["status"]
+                  "status_label", "risk_class", "computed_class", "class_reasons",
+                  "class_override", "class_note"]
+        read_only_fields = ["status", "computed_class", "class_reasons", "class_override",
+                            "class_note"]
 
     def validate(self, attrs):
         status = self.initial_data.get("status") if hasattr(self.initial_data, "get") else None
@@ -186,3 +190,9 @@ class AssignSerializer(serializers.Serializer):
 class TextSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=2000, allow_blank=True,
                                  help_text="The note, the resolution, or why it is reopened.")
+
+
+class ClassSerializer(serializers.Serializer):
+    risk_class = serializers.ChoiceField(choices=["", "A", "B", "C"], allow_blank=True,
+                                         help_text="Empty: back to the computed class.")
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")

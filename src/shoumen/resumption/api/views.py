@@ -8,7 +8,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from shoumen.core.api.base import ScopedGenericViewSet
-from shoumen.resumption import declaring, problems, services
+from shoumen.resumption import classes, declaring, problems, services
 from shoumen.resumption.filters import EnterpriseFilter, ProblemFilter
 from shoumen.resumption.models import (
     DOCUMENT_MATERIALS,
@@ -19,6 +19,7 @@ from shoumen.resumption.models import (
 
 from .serializers import (
     AssignSerializer,
+    ClassSerializer,
     DeclarationSerializer,
     DeclarationWriteSerializer,
     EnterpriseSerializer,
@@ -121,6 +122,24 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         declaring.take(chosen, enterprise, actor=request.user, **serializer.validated_data)
         fresh = self.get_queryset().get(pk=enterprise.pk)
         return Response(EnterpriseSerializer(fresh, context={"request": request}).data)
+
+    @extend_schema(summary="Compute the class again (and move its supervision)",
+                   tags=RESUMPTION, request=None, responses=EnterpriseSerializer)
+    @action(detail=True, methods=["post"])
+    def reclassify(self, request, pk=None):
+        enterprise = classes.reclassify(self.get_object(), actor=request.user)
+        return Response(EnterpriseSerializer(enterprise, context={"request": request}).data)
+
+    @extend_schema(summary="Set the class by hand, with the reason", tags=RESUMPTION,
+                   request=ClassSerializer, responses=EnterpriseSerializer)
+    @action(detail=True, methods=["post"], url_path="class")
+    def set_class(self, request, pk=None):
+        serializer = ClassSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        enterprise = classes.override(self.get_object(), actor=request.user,
+                                      **serializer.validated_data)
+        return Response(EnterpriseSerializer(enterprise, context={"request": request}).data)
+
 
 
 @extend_schema_view(
