@@ -17,6 +17,7 @@ urlpatterns = [
     path("declarations/<id:pk>/roster/", views.declaration_roster, name="declaration-roster"),
     path("roster-template.xlsx", views.roster_template, name="roster-template"),
     path("settings/", views.settings_page, name="settings"),
+    path("progress/", views.progress_page, name="progress"),
     path("problems/", views.problem_list, name="problem-list"),
     path("problems/new/", views.problem_create, name="problem-create"),
     path("problems/<id:pk>/", views.problem_detail, name="problem-detail"),

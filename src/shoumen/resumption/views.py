@@ -25,10 +25,10 @@ from shoumen.core.views import (
     through_service,
 )
 from shoumen.credentials import keys
-from shoumen.geo.models import Place
+from shoumen.geo.models import Node, Place, PlaceKind
 from shoumen.ledgers import xlsx
 from shoumen.ledgers.reports import template_workbook
-from shoumen.resumption import classes, confirmations, declaring, problems, services
+from shoumen.resumption import classes, confirmations, declaring, problems, progress, services
 
 from .filters import EnterpriseFilter, ProblemFilter
 from .forms import (
@@ -49,6 +49,7 @@ from .models import (
     Confirmation,
     Declaration,
     Enterprise,
+    EnterpriseStatus,
     Material,
     MaterialRequirement,
     Problem,
@@ -411,3 +412,35 @@ def enterprise_class(request, pk: int):
             for error in errors:
                 messages.error(request, error)
     return redirect(_enterprise_page(enterprise))
+
+
+# --- progress ------------------------------------------------------------------------------------
+
+@login_required
+def progress_page(request):
+    """Resumption progress of a jurisdiction (``?node=``, default the user's own) or a building
+    (``?building=``), with its children or buildings side by side."""
+    user = request.user
+    authz.authorize(user, Enterprise, "enterprises.view", _(
+        "Your role does not include enterprises. Ask your administrator if you need it."))
+    nodes = Node.objects.visible_to(user, "enterprises.view").order_by("path")
+    building = node = None
+    if (building_id := request.GET.get("building", "")).isdigit():
+        building = get_object_or_404(Place.objects.visible_to(user, "geo.view"),
+                                     pk=int(building_id), kind=PlaceKind.BUILDING)
+    else:
+        if (node_id := request.GET.get("node", "")).isdigit():
+            node = get_object_or_404(nodes, pk=int(node_id))
+        else:
+            node = nodes.first()
+    enterprises, problem_rows = progress.scope(user, node=node, building=building)
+    figures = progress.figures(enterprises, problem_rows)
+    children = progress.by_child(enterprises, node) if node is not None else []
+    buildings = progress.by_building(enterprises, node) if node is not None else []
+    labels = {s: str(EnterpriseStatus(s).label) for s in progress.STATES}
+    return render(request, "resumption/progress.html", {
+        "node": node, "building": building, "figures": figures, "children": children,
+        "buildings": buildings, "labels": labels, "nodes": nodes[:500],
+        "chart": {"labels": labels, "states": figures["states"],
+                  "children": [{"name": c.name, "states": s} for c, s, _t, _r in children]},
+    })
