@@ -160,6 +160,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 # What each role may do (core.scoping asks it; the roles are the accounts app's).
 ROLE_CAPABILITIES_FUNCTION = "shoumen.accounts.roles.capabilities_of"
+# Fragments the home page loads below its modules (URL names; one a domain app serves).
+HOME_PANELS = ["resumption:home-panel"]
 # Lines `shoumen serve` adds to its banner (the demo accounts, when they exist).
 SERVE_BANNER_FUNCTION = "shoumen.demo.world.banner_lines"
 PASSWORD_HASHERS = [

@@ -8,6 +8,7 @@ import json
 import logging
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -216,7 +217,11 @@ def healthz(request):
 
 @login_required
 def home(request):
-    return render(request, "core/home.html", {"modules": modules_for(request.user)})
+    """The modules the user may open, and the panels apps add below them (``HOME_PANELS``:
+    URL names of fragments loaded with htmx, so core names no app above it)."""
+    panels = [url for url in map(optional_url, settings.HOME_PANELS) if url]
+    return render(request, "core/home.html", {"modules": modules_for(request.user),
+                                              "home_panels": panels})
 
 
 NO_AUDIT = gettext_lazy(

@@ -17,6 +17,7 @@ from .declaring import file_field
 from .models import (
     BASELINE_MATERIALS,
     DOCUMENT_MATERIALS,
+    ContactKind,
     Enterprise,
     Material,
     MaterialRequirement,
@@ -293,4 +294,39 @@ class ClassForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        style_form(self)
+
+
+class LiaisonForm(forms.Form):
+    liaison = forms.ModelChoiceField(label=_("Subdistrict liaison"), required=False,
+                                     queryset=User.objects.none())
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["liaison"].queryset = colleagues(user, "resumption.supervise")
+        style_form(self)
+
+
+class ContactForm(forms.Form):
+    """A symposium or a field visit."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=ContactKind.choices)
+    jurisdiction = NodeChoiceField(label=_("Held by"), queryset=Node.objects.none())
+    enterprises = forms.ModelMultipleChoiceField(label=_("Enterprises"),
+                                                 queryset=Enterprise.objects.none())
+    held_on = forms.DateField(label=_("Held on"), widget=forms.DateInput(attrs={"type": "date"}))
+    attendees = forms.CharField(label=_("Attendees"), max_length=2000,
+                                widget=forms.Textarea(attrs={"rows": 2}))
+    topics = forms.CharField(label=_("Topics"), max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 3}))
+    follow_ups = forms.CharField(label=_("Follow-ups"), max_length=2000, required=False,
+                                 widget=forms.Textarea(attrs={"rows": 2}), help_text=_(
+        "What is to be done next; record what needs solving in the work ledger too."))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["jurisdiction"].queryset = (Node.objects.visible_to(
+            user, "resumption.supervise").order_by("path"))
+        self.fields["enterprises"].queryset = (Enterprise.objects.visible_to(
+            user, "resumption.supervise").order_by("name"))
         style_form(self)

@@ -89,6 +89,11 @@ class Enterprise(AuditedModel):
         "Customers, patients, pupils or guests come in (a shop, a restaurant, a clinic)."))
     key_enterprise = models.BooleanField(_("key enterprise"), default=False, help_text=_(
         "Named by the district (重点企业): it gets a subdistrict liaison."))
+    # 包保: the subdistrict's staff member who looks after this enterprise (large or key
+    # ones); not the enterprise's own liaison account.
+    staff_liaison = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("subdistrict liaison"),
+                                      null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="looked_after_enterprises")
     contact_name = models.CharField(_("contact person"), max_length=50, blank=True)
     # The contact's phone, like a resident's: only encrypted, with a blind index and a mask
     # (set and read through ``contact_phone``; a full read is an audited reveal).
@@ -464,3 +469,38 @@ class ProblemNote(models.Model):
 
     def __str__(self):
         return self.text[:40]
+
+
+class ContactKind(models.TextChoices):
+    SYMPOSIUM = "symposium", _("Symposium")
+    VISIT = "visit", _("Field visit")
+
+
+class Contact(AuditedModel):
+    """A symposium (座谈会) with several enterprises or a field visit (走访) to one: who came,
+    what was discussed, what is to follow. Follow-ups that need solving go to the work
+    ledger as problems."""
+
+    kind = models.CharField(_("kind"), max_length=10, choices=ContactKind.choices)
+    jurisdiction = models.ForeignKey("geo.Node", verbose_name=_("jurisdiction"),
+                                     on_delete=models.PROTECT, related_name="+")
+    enterprises = models.ManyToManyField(Enterprise, verbose_name=_("enterprises"),
+                                         related_name="contacts")
+    held_on = models.DateField(_("held on"))
+    attendees = models.TextField(_("attendees"))
+    topics = models.TextField(_("topics"))
+    follow_ups = models.TextField(_("follow-ups"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"),
+                                    on_delete=models.PROTECT, related_name="+")
+
+    objects = ScopedQuerySet.as_manager()
+    scope_capability = "enterprises.view"
+    scope_enterprise_field = "enterprises"
+
+    class Meta:
+        verbose_name = _("symposium or visit")
+        verbose_name_plural = _("symposiums and visits")
+        ordering = ["-held_on", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.held_on:%Y-%m-%d}"

@@ -28,15 +28,25 @@ from shoumen.credentials import keys
 from shoumen.geo.models import Node, Place, PlaceKind
 from shoumen.ledgers import xlsx
 from shoumen.ledgers.reports import template_workbook
-from shoumen.resumption import classes, confirmations, declaring, problems, progress, services
+from shoumen.resumption import (
+    classes,
+    confirmations,
+    declaring,
+    liaisons,
+    problems,
+    progress,
+    services,
+)
 
 from .filters import EnterpriseFilter, ProblemFilter
 from .forms import (
     AssignForm,
     CheckForm,
     ClassForm,
+    ContactForm,
     DeclarationForm,
     EnterpriseForm,
+    LiaisonForm,
     PlansForm,
     ProblemForm,
     RequirementForm,
@@ -47,6 +57,7 @@ from .ledger import EnterprisesExporter, ProblemsExporter
 from .models import (
     BASELINE_MATERIALS,
     Confirmation,
+    Contact,
     Declaration,
     Enterprise,
     EnterpriseStatus,
@@ -170,6 +181,9 @@ def resumption_context(user, enterprise: Enterprise) -> dict:
                                          "note": enterprise.class_note})
         if authz.allows(user, enterprise, "resumption.supervise") else None,
         "supervised_by": classes.supervision_subjects(enterprise).first(),
+        "liaison_form": LiaisonForm(user=user, initial={"liaison": enterprise.staff_liaison_id})
+        if authz.allows(user, enterprise.jurisdiction, "resumption.supervise") else None,
+        "contacts": enterprise.contacts.order_by("-held_on", "-id")[:5],
         "may_raise": authz.allows(user, enterprise, "problems.raise"),
     }
 
@@ -444,3 +458,63 @@ def progress_page(request):
         "chart": {"labels": labels, "states": figures["states"],
                   "children": [{"name": c.name, "states": s} for c, s, _t, _r in children]},
     })
+
+
+# --- liaisons, symposiums and visits -----------------------------------------------------------
+
+@login_required
+@require_POST
+def enterprise_liaison(request, pk: int):
+    enterprise = _enterprise(request, pk)
+    form = LiaisonForm(request.POST, user=request.user)
+    if form.is_valid() and through_service(form, liaisons.assign_liaison, enterprise,
+                                           actor=request.user,
+                                           liaison=form.cleaned_data["liaison"]):
+        messages.success(request, _("Saved."))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect(_enterprise_page(enterprise))
+
+
+@login_required
+def contact_list(request):
+    user = request.user
+    authz.authorize(user, Contact, "enterprises.view", _(
+        "Your role does not include enterprises. Ask your administrator if you need it."))
+    rows = (Contact.objects.visible_to(user).distinct().select_related("recorded_by")
+            .prefetch_related("enterprises").order_by("-held_on", "-id"))
+    if (enterprise_id := request.GET.get("enterprise", "")).isdigit():
+        rows = rows.filter(enterprises=int(enterprise_id))
+    return render(request, "resumption/contact_list.html", {
+        "page_obj": paginate(request, rows),
+        "can_record": authz.may_create(user, "resumption.supervise")})
+
+
+@login_required
+def contact_create(request):
+    user = request.user
+    if not authz.may_create(user, "resumption.supervise"):
+        raise authz.NotAllowed(_("Only the subdistrict's staff record symposiums and visits."))
+    initial = {"held_on": timezone.localdate(), "kind": request.GET.get("kind", "visit")}
+    if (enterprise_id := request.GET.get("enterprise", "")).isdigit():
+        initial["enterprises"] = [int(enterprise_id)]
+    form = ContactForm(request.POST or None, initial=initial, user=user)
+    return form_page(request, form, lambda form: liaisons.record_contact(
+        actor=user, **form.cleaned_data), "resumption/contact_form.html",
+        done=lambda saved: reverse("resumption:contact-list"), message=_("Recorded."))
+
+
+@login_required
+def home_panel(request):
+    """The home page's resumption panel: a subdistrict liaison's enterprises, or an
+    enterprise's own state for its liaison account (empty for anyone else)."""
+    user = request.user
+    mine = list(liaisons.looked_after(user)[:50]) if authz.holds(user, "enterprises.view") else []
+    own = []
+    if not mine and authz.holds(user, "resumption.declare") and not authz.may_create(
+            user, "enterprises.view"):
+        own = list(Enterprise.objects.visible_to(user).order_by("name")[:5])
+    rows = [(e, e.problems.filter(state=ProblemState.OPEN).count()) for e in mine or own]
+    return render(request, "resumption/_home_panel.html", {"rows": rows, "looked_after": bool(mine)})

@@ -7,6 +7,7 @@ from shoumen.core.api.base import ScopedPrimaryKeyRelatedField
 from shoumen.geo.models import Node, Place, PlaceKind
 from shoumen.resumption import declaring
 from shoumen.resumption.models import (
+    Contact,
     Declaration,
     Enterprise,
     Material,
@@ -49,9 +50,9 @@ class EnterpriseSerializer(serializers.ModelSerializer):
                   "industry", "venue_category", "employees", "public_facing", "key_enterprise",
                   "contact_name", "contact_phone", "contact_phone_masked", "status",
                   "status_label", "risk_class", "computed_class", "class_reasons",
-                  "class_override", "class_note"]
+                  "class_override", "class_note", "staff_liaison"]
         read_only_fields = ["status", "computed_class", "class_reasons", "class_override",
-                            "class_note"]
+                            "class_note", "staff_liaison"]
 
     def validate(self, attrs):
         status = self.initial_data.get("status") if hasattr(self.initial_data, "get") else None
@@ -196,3 +197,23 @@ class ClassSerializer(serializers.Serializer):
     risk_class = serializers.ChoiceField(choices=["", "A", "B", "C"], allow_blank=True,
                                          help_text="Empty: back to the computed class.")
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class LiaisonSerializer(serializers.Serializer):
+    liaison = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True),
+                                                 allow_null=True,
+                                                 help_text="A staff user; null: nobody.")
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    """A symposium (several enterprises) or a field visit (one)."""
+
+    jurisdiction = ScopedPrimaryKeyRelatedField(queryset=Node.objects.all(),
+                                                capability="resumption.supervise")
+    enterprises = ScopedPrimaryKeyRelatedField(queryset=Enterprise.objects.all(), many=True,
+                                               capability="resumption.supervise")
+
+    class Meta:
+        model = Contact
+        fields = ["id", "kind", "jurisdiction", "enterprises", "held_on", "attendees", "topics",
+                  "follow_ups"]

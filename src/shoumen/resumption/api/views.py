@@ -8,10 +8,11 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from shoumen.core.api.base import ScopedGenericViewSet
-from shoumen.resumption import classes, declaring, problems, services
+from shoumen.resumption import classes, declaring, liaisons, problems, services
 from shoumen.resumption.filters import EnterpriseFilter, ProblemFilter
 from shoumen.resumption.models import (
     DOCUMENT_MATERIALS,
+    Contact,
     Enterprise,
     MaterialRequirement,
     Problem,
@@ -20,9 +21,11 @@ from shoumen.resumption.models import (
 from .serializers import (
     AssignSerializer,
     ClassSerializer,
+    ContactSerializer,
     DeclarationSerializer,
     DeclarationWriteSerializer,
     EnterpriseSerializer,
+    LiaisonSerializer,
     ProblemSerializer,
     RequirementSerializer,
     ResumptionStepSerializer,
@@ -130,6 +133,16 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         enterprise = classes.reclassify(self.get_object(), actor=request.user)
         return Response(EnterpriseSerializer(enterprise, context={"request": request}).data)
 
+    @extend_schema(summary="Name the subdistrict liaison (包保) of the enterprise", tags=RESUMPTION,
+                   request=LiaisonSerializer, responses=EnterpriseSerializer)
+    @action(detail=True, methods=["post"])
+    def liaison(self, request, pk=None):
+        serializer = LiaisonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        enterprise = liaisons.assign_liaison(self.get_object(), actor=request.user,
+                                             **serializer.validated_data)
+        return Response(EnterpriseSerializer(enterprise, context={"request": request}).data)
+
     @extend_schema(summary="Set the class by hand, with the reason", tags=RESUMPTION,
                    request=ClassSerializer, responses=EnterpriseSerializer)
     @action(detail=True, methods=["post"], url_path="class")
@@ -225,3 +238,23 @@ class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         problem = self.get_object()
         problems.reopen(problem, actor=request.user, note=self._text())
         return self._done(problem)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Symposiums and field visits", tags=RESUMPTION),
+    retrieve=extend_schema(summary="One symposium or visit", tags=RESUMPTION),
+    create=extend_schema(summary="Record a symposium or visit (resumption.supervise)",
+                         tags=RESUMPTION),
+)
+class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                     ScopedGenericViewSet):
+    queryset = Contact.objects.prefetch_related("enterprises").order_by("-held_on", "-id")
+    serializer_class = ContactSerializer
+    action_capabilities = {"create": "resumption.supervise"}
+
+    def get_queryset(self):
+        return super().get_queryset().distinct()
+
+    def perform_create(self, serializer):
+        serializer.instance = liaisons.record_contact(actor=self.request.user,
+                                                      **serializer.validated_data)
